@@ -1,0 +1,186 @@
+"""Reading program text: Python syntax, parsed with `ast`, never executed.
+
+This module owns the syntax of the program format and its error messages. It checks
+form only (one function `train(w, g, m, v, lr)`, assignments of one op call, known
+ops with the right arity, `return update, m, v`); whether the program computes
+something valid (kinds, reads before writes) is `dsl.analysis`'s job.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from dsl.ops import OPS, OpRegistry
+from dsl.program import INPUTS, OUTPUTS, Arg, Const, Program, Statement, Var
+
+_INFIX = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+class ProgramError(ValueError):
+    """Bad program input, located in its source.
+
+    `str(error)` is one line: `file:line:col: message`.
+    """
+
+    def __init__(self, message: str, filename: str = "<program>", line=0, col=0):
+        self.message = message
+        self.filename = filename
+        self.line = line
+        self.col = col
+        super().__init__(f"{filename}:{line}:{col}: {message}")
+
+
+@dataclass(frozen=True)
+class LocatedProgram:
+    """A parsed program with the source line of each statement (for error messages)."""
+
+    program: Program
+    lines: tuple[int, ...]
+    filename: str
+
+
+def parse(text: str, filename: str = "<program>", ops: OpRegistry = OPS) -> Program:
+    """Parse program text into a `Program`.
+
+    Raises:
+        ProgramError: the text is not a well-formed program; names file, line, column.
+    """
+    return parse_located(text, filename, ops).program
+
+
+def parse_located(
+    text: str, filename: str = "<program>", ops: OpRegistry = OPS
+) -> LocatedProgram:
+    """Like `parse`, also returning the source line of every statement."""
+    try:
+        module = ast.parse(text, filename=filename)
+    except SyntaxError as exc:
+        raise ProgramError(
+            f"syntax error: {exc.msg}", filename, exc.lineno or 0, exc.offset or 0
+        ) from None
+    return _Reader(filename, ops).read_module(module)
+
+
+class _Reader:
+    def __init__(self, filename: str, ops: OpRegistry):
+        self.filename = filename
+        self.ops = ops
+
+    def fail(self, node: ast.AST | None, message: str) -> ProgramError:
+        line = getattr(node, "lineno", 0)
+        col = getattr(node, "col_offset", -1) + 1
+        return ProgramError(message, self.filename, line, col)
+
+    def read_module(self, module: ast.Module) -> LocatedProgram:
+        body = [n for n in module.body if not _is_docstring(n)]
+        if len(body) != 1 or not isinstance(body[0], ast.FunctionDef):
+            node = body[0] if body else None
+            raise self.fail(node, "expected exactly one `def train(w, g, m, v, lr):`")
+        return self.read_function(body[0])
+
+    def read_function(self, fn: ast.FunctionDef) -> LocatedProgram:
+        if fn.name != "train":
+            raise self.fail(fn, f"the function must be named `train`, not `{fn.name}`")
+        args = fn.args
+        names = tuple(a.arg for a in args.args)
+        extras = (
+            args.posonlyargs or args.kwonlyargs or args.vararg or args.kwarg
+            or args.defaults or any(a.annotation for a in args.args)
+        )
+        if names != INPUTS or extras or fn.decorator_list or fn.returns:
+            raise self.fail(fn, f"the signature must be `def train({', '.join(INPUTS)}):`")
+        body = [n for n in fn.body if not _is_docstring(n)]
+        if not body or not isinstance(body[-1], ast.Return):
+            last = body[-1] if body else fn
+            raise self.fail(last, f"missing `return {', '.join(OUTPUTS)}` at the end")
+        self.check_return(body[-1])
+        statements, lines = [], []
+        for node in body[:-1]:
+            statements.append(self.read_statement(node))
+            lines.append(node.lineno)
+        return LocatedProgram(Program(tuple(statements)), tuple(lines), self.filename)
+
+    def check_return(self, node: ast.Return) -> None:
+        value = node.value
+        names = (
+            tuple(e.id if isinstance(e, ast.Name) else None for e in value.elts)
+            if isinstance(value, ast.Tuple)
+            else None
+        )
+        if names != OUTPUTS:
+            raise self.fail(node, f"the function must end with `return {', '.join(OUTPUTS)}`")
+
+    def read_statement(self, node: ast.stmt) -> Statement:
+        if isinstance(node, ast.Return):
+            raise self.fail(node, "`return` must be the last statement")
+        if not isinstance(node, ast.Assign):
+            kind = type(node).__name__.lower()
+            raise self.fail(
+                node, f"only assignments of one op call are allowed, found a `{kind}` statement"
+            )
+        if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+            raise self.fail(node, "assign to exactly one variable name")
+        target = node.targets[0].id
+        if target in self.ops:
+            raise self.fail(node.targets[0], f"`{target}` is an op name, not a variable")
+        op_name, arg_nodes = self.read_call(node.value)
+        op = self.ops[op_name]
+        if len(arg_nodes) != op.arity:
+            raise self.fail(
+                node.value,
+                f"op `{op_name}` takes {op.arity} argument(s), got {len(arg_nodes)}",
+            )
+        args = tuple(self.read_arg(a) for a in arg_nodes)
+        return Statement(target, op_name, args)
+
+    def read_call(self, value: ast.expr) -> tuple[str, list[ast.expr]]:
+        if isinstance(value, ast.BinOp) and type(value.op) in _INFIX:
+            op = self.ops.by_infix(_INFIX[type(value.op)])
+            if op is None:
+                raise self.fail(value, f"operator `{_INFIX[type(value.op)]}` is not in the op set")
+            return op.name, [value.left, value.right]
+        if isinstance(value, ast.Call):
+            if not isinstance(value.func, ast.Name):
+                raise self.fail(value, "call an op by its plain name, e.g. `sqrt(x)`")
+            if value.keywords:
+                raise self.fail(value, "op arguments are positional only")
+            name = value.func.id
+            if name not in self.ops:
+                raise self.fail(value.func, f"unknown op `{name}`")
+            if self.ops[name].infix:
+                raise self.fail(value.func, f"write `{name}` with its operator `{self.ops[name].infix}`")
+            return name, list(value.args)
+        raise self.fail(
+            value, "the right-hand side must be one op call (`op(a, b)`) or `a + b`, `a - b`, `a * b`, `a / b`"
+        )
+
+    def read_arg(self, node: ast.expr) -> Arg:
+        if isinstance(node, ast.Name):
+            if node.id in self.ops:
+                raise self.fail(node, f"`{node.id}` is an op; call it in its own statement")
+            return Var(node.id)
+        number = _number(node)
+        if number is not None:
+            return Const(number)
+        raise self.fail(
+            node, "an argument must be a variable name or a number (nest no expressions)"
+        )
+
+
+def _number(node: ast.expr) -> float | None:
+    sign = 1.0
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
+        node = node.operand
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (int, float))
+        and not isinstance(node.value, bool)
+    ):
+        return sign * float(node.value)
+    return None
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)

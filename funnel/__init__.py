@@ -1,0 +1,2 @@
+"""Multi-stage selection of search survivors, meta-validation and fitness-based
+simplification."""

@@ -1,0 +1,1 @@
+"""Small training problems that score optimizer programs, and their fitness."""

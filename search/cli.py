@@ -1,0 +1,56 @@
+"""The `optsearch` command line: argument parsing, dispatch and error reporting.
+
+Owns the contract every command shares: a user's bad input (a malformed program,
+an unknown op, a broken config, a missing file) is one line on stderr and exit
+status 2, never a traceback. Each command lives in its own module exposing
+`register(subparsers)`; this module lists them by import path so a command's heavy
+imports (JAX, Ray) are paid only when it runs. `funnel` commands are listed here
+too: the CLI is the one place that sits above every package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from search.errors import UserError
+
+#: Modules that each add one or more subcommands, in help order.
+COMMAND_MODULES = [
+    "search.commands.program_commands",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="optsearch",
+        description="Discover optimizers by evolutionary program search.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the process exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status = args.func(args)
+    except UserError as exc:
+        print(f"optsearch {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print(f"optsearch {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return int(status or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

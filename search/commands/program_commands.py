@@ -1,0 +1,117 @@
+"""Commands about single programs: `ops`, `show`, `export`.
+
+`show` also accepts a run directory once the run store exists; that path is
+dispatched to `search.commands.run_commands` when the argument is a directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from search.errors import UserError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("ops", help="print the op table")
+    p.add_argument("--json", action="store_true", help="machine-readable list of ops")
+    p.set_defaults(func=cmd_ops)
+
+    p = subparsers.add_parser("show", help="pretty-print a program (file or built-in name)")
+    p.add_argument("target", help="a program file, a built-in name (e.g. adamw)")
+    p.add_argument("--json", action="store_true", help="machine-readable summary")
+    p.set_defaults(func=cmd_show)
+
+    p = subparsers.add_parser("export", help="export a program for use in training code")
+    p.add_argument("program", help="a program file or built-in name")
+    p.add_argument("--format", choices=["python", "text"], default="python")
+    p.set_defaults(func=cmd_export)
+
+
+def load(spec: str):
+    """Load a program for a command; bad input becomes a `UserError`."""
+    from dsl import ProgramError, load_program
+
+    try:
+        return load_program(spec)
+    except ProgramError as exc:
+        raise UserError(str(exc)) from None
+
+
+def cmd_ops(args: argparse.Namespace) -> int:
+    from dsl.ops import OPS
+
+    rows = [
+        {
+            "name": op.name,
+            "arity": op.arity,
+            "args": [k.value for k in op.arg_kinds],
+            "result": op.result.value,
+            "group": op.group,
+            "infix": op.infix,
+            "commutative": op.commutative,
+        }
+        for op in OPS.values()
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    print(f"{'op':<20} {'arity':>5}  {'arguments':<24} {'result':<10} group")
+    for r in rows:
+        name = f"{r['name']} ({r['infix']})" if r["infix"] else r["name"]
+        print(f"{name:<20} {r['arity']:>5}  {', '.join(r['args']) or '-':<24} {r['result']:<10} {r['group']}")
+    print(f"{len(rows)} ops")
+    return 0
+
+
+def program_summary(program) -> dict:
+    """The facts `show --json` reports about one program."""
+    from dsl.analysis import analyze
+
+    facts = analyze(program)
+    return {
+        "statements": facts.num_statements,
+        "live_statements": facts.num_live,
+        "state_slots_used": len(facts.state_slots_used),
+        "state_slots": list(facts.state_slots_used),
+        "redundant_fraction": round(facts.redundant_fraction, 4),
+        "text": program.to_text(),
+    }
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    if Path(args.target).is_dir():
+        from search.commands import run_commands
+
+        return run_commands.show_run(args)
+    program = load(args.target)
+    summary = program_summary(program)
+    if args.json:
+        print(json.dumps(summary, indent=1))
+        return 0
+    from dsl.analysis import analyze
+
+    live = analyze(program).live
+    lines = program.to_text().splitlines()
+    print(lines[0])
+    for st_line, is_live in zip(lines[1:-1], live):
+        print(st_line if is_live else f"{st_line:<44}  # dead")
+    print(lines[-1])
+    print(
+        f"# {summary['statements']} statements, {summary['live_statements']} live; "
+        f"state slots used: {summary['state_slots_used']} "
+        f"({', '.join(summary['state_slots']) or 'none'})"
+    )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from dsl import to_python_source
+
+    program = load(args.program)
+    if args.format == "text":
+        print(program.to_text(), end="")
+    else:
+        print(to_python_source(program, title=f"exported from {args.program}"), end="")
+    return 0
