@@ -7,16 +7,23 @@ interpreter runs any of them: `jit` sees the arrays as inputs, never as constant
 so a new program never triggers a recompile. Only live statements are encoded
 (dead code is kept by the search as scaffolding but costs nothing here).
 
-Register file: every value lives in a row of a `[num_registers, num_params]` array.
-Scalars are stored broadcast along the row; since every scalar op is element-wise,
-the broadcast copy stays constant and exact. The one op whose meaning depends on the
-kind of its argument (`norm`: per-leaf norm of a tensor, |x| of a scalar) gets its
-scalar use encoded as `abs`.
+Register file: two banks. Tensors live in rows of a `[num_registers, num_params]`
+array: 0-3 the inputs w, g, m, v, row 4 `update`, then one row per other tensor
+variable, and a last scratch row. Scalars (lr, scalar variables, and three constant
+slots per statement) live in a small separate vector, so a constant or a scalar
+temporary costs one float instead of a parameter-sized row; keeping them broadcast
+in tensor rows made the register file ~4x larger and every step slower. An argument
+is read from one bank or the other by a per-argument flag. The one op whose meaning
+depends on the kind of its argument (`norm`: per-leaf norm of a tensor, |x| of a
+scalar) gets its scalar use encoded as `abs`. Registers are carried across steps,
+which is how `m` and `v` keep their state.
 
-Row layout: 0-4 the inputs w, g, m, v, lr; 5 `update`; then one row per other
-variable; then three rows per statement for its constant arguments; a last scratch
-row written by the no-op that pads programs to the maximum length. Registers are
-carried across steps, which is how `m` and `v` keep their state.
+Speed (measured on a CPU core, see `search/bench/executor.py`): each statement is
+one `lax.switch` whose branches read their own arguments from the banks, so only
+the bank is passed into the conditional and XLA fuses the reads with the op
+(passing the three argument rows as operands cost ~2.5x more per statement); and
+with `unroll=False` the slots run in a loop bounded by the live length, so
+padding costs nothing.
 
 This module owns only the step interpreter; training loops around it live with
 the tasks (`proxy_tasks`).
@@ -34,8 +41,10 @@ from dsl.analysis import infer_kinds, liveness
 from dsl.ops import OPS, Kind, LeafLayout
 from dsl.program import INPUTS, Const, Program
 
-_INPUT_ROWS = {name: i for i, name in enumerate(INPUTS)}
-UPDATE_ROW = len(INPUTS)
+#: Tensor-bank rows of the tensor inputs; `lr` is scalar slot 0.
+_INPUT_ROWS = {"w": 0, "g": 1, "m": 2, "v": 3}
+UPDATE_ROW = 4
+_LR_SLOT = 0
 MAX_ARITY = 3
 
 
@@ -44,20 +53,42 @@ class ProgramCode(NamedTuple):
 
     Attributes:
         op: op code per statement slot [L] (NOP pads the tail).
-        dst: row written per slot [L].
-        args: rows read per slot [L, 3] (unused positions read row 0).
-        consts: constant per (slot, argument) [L * 3], loaded into their rows.
+        dst: tensor row written per slot [L] (the scratch row for scalar results).
+        args: bank index read per slot and argument [L, 3] (unused positions read 0).
+        consts: constant per (slot, argument) [L * 3], loaded into scalar slots.
+        arg_scalar: whether each argument is read from the scalar bank [L, 3].
+        dst_scalar: scalar slot written per slot [L] (scratch for tensor results).
+        length: number of live statements (the slots before the NOP padding).
     """
 
     op: np.ndarray
     dst: np.ndarray
     args: np.ndarray
     consts: np.ndarray
+    arg_scalar: np.ndarray
+    dst_scalar: np.ndarray
+    length: np.ndarray
+
+
+class Registers(NamedTuple):
+    """The register file of one run: a tensor bank and a scalar bank."""
+
+    tensors: jax.Array  # [num_registers(L), num_params]
+    scalars: jax.Array  # [num_scalar_slots(L)]
 
 
 def num_registers(max_length: int) -> int:
-    """Rows in the register file for programs of at most `max_length` live statements."""
-    return len(INPUTS) + 1 + max_length + MAX_ARITY * max_length + 1
+    """Rows in the tensor bank for programs of at most `max_length` live statements."""
+    return len(_INPUT_ROWS) + 1 + max_length + 1
+
+
+def num_scalar_slots(max_length: int) -> int:
+    """Slots in the scalar bank: lr, scalar variables, constants, scratch."""
+    return 1 + max_length + MAX_ARITY * max_length + 1
+
+
+def _const_base(max_length: int) -> int:
+    return 1 + max_length
 
 
 #: Op code of the padding no-op (one past the last op of the full registry). Codes
@@ -79,13 +110,18 @@ def encode(program: Program, max_length: int) -> ProgramCode:
     body = [(st, k) for st, k, keep in zip(program.statements, kinds, live) if keep]
     if len(body) > max_length:
         raise ValueError(f"{len(body)} live statements exceed the executor's {max_length}")
-    const_base = UPDATE_ROW + 1 + max_length
-    rows = dict(_INPUT_ROWS, update=UPDATE_ROW)
-    kind_of = {name: Kind.TENSOR for name in INPUTS} | {"lr": Kind.SCALAR}
+    const_base = _const_base(max_length)
+    # A name may hold a tensor at one point and a scalar at another (`lr = g * 2`),
+    # so each bank maps names separately and reads follow the name's current kind.
+    tensor_rows = dict(_INPUT_ROWS, update=UPDATE_ROW)
+    scalar_slots = {"lr": _LR_SLOT}
+    kind_of = {name: Kind.TENSOR for name in _INPUT_ROWS} | {"lr": Kind.SCALAR}
 
     op_codes = np.full(max_length, NOP_CODE, np.int32)
     dst = np.full(max_length, num_registers(max_length) - 1, np.int32)
+    dst_scalar = np.full(max_length, num_scalar_slots(max_length) - 1, np.int32)
     args = np.zeros((max_length, MAX_ARITY), np.int32)
+    arg_scalar = np.zeros((max_length, MAX_ARITY), bool)
     consts = np.zeros(max_length * MAX_ARITY, np.float32)
     for slot, (st, kind) in enumerate(body):
         arg_kinds = []
@@ -93,38 +129,57 @@ def encode(program: Program, max_length: int) -> ProgramCode:
             if isinstance(arg, Const):
                 args[slot, position] = const_base + slot * MAX_ARITY + position
                 consts[slot * MAX_ARITY + position] = arg.value
-                arg_kinds.append(Kind.SCALAR)
+                arg_kind = Kind.SCALAR
             else:
-                args[slot, position] = rows[arg.name]
-                arg_kinds.append(kind_of[arg.name])
-        # Scalars sit broadcast in their rows, so a per-leaf norm would scale them
-        # by sqrt(leaf size); on a scalar `norm` means |x|.
+                arg_kind = kind_of[arg.name]
+                bank = scalar_slots if arg_kind is Kind.SCALAR else tensor_rows
+                args[slot, position] = bank[arg.name]
+            arg_scalar[slot, position] = arg_kind is Kind.SCALAR
+            arg_kinds.append(arg_kind)
+        # Arguments reach the op broadcast to parameter shape, so a per-leaf norm
+        # would scale a scalar by sqrt(leaf size); on a scalar `norm` means |x|.
         op = "abs" if st.op == "norm" and arg_kinds[0] is Kind.SCALAR else st.op
-        rows.setdefault(st.target, len(rows))
-        kind_of[st.target] = kind
         op_codes[slot] = _OP_CODES[op]
-        dst[slot] = rows[st.target]
-    return ProgramCode(op_codes, dst, args, consts)
+        kind_of[st.target] = kind
+        if kind is Kind.SCALAR:
+            scalar_slots.setdefault(st.target, len(scalar_slots))
+            dst_scalar[slot] = scalar_slots[st.target]
+        else:
+            tensor_rows.setdefault(st.target, len(tensor_rows))
+            dst[slot] = tensor_rows[st.target]
+    return ProgramCode(
+        op_codes, dst, args, consts, arg_scalar, dst_scalar, np.int32(len(body))
+    )
 
 
 def _branches(layout: LeafLayout, num_params: int):
+    """One function per op code: read the arguments from the banks, apply the op."""
+
     def make(op):
-        def branch(x, y, z):
-            out = op.impl(layout, *(x, y, z)[: op.arity])
+        def branch(tensors, scalars, rows, is_scalar):
+            args = [
+                jnp.where(is_scalar[p], scalars[rows[p]], tensors[rows[p]])
+                for p in range(op.arity)
+            ]
+            out = op.impl(layout, *args)
             return jnp.broadcast_to(jnp.asarray(out, jnp.float32), (num_params,))
 
         return branch
 
-    return [make(op) for op in OPS.values()] + [lambda x, y, z: x]
+    def nop(tensors, scalars, rows, is_scalar):
+        return tensors[-1]
+
+    return [make(op) for op in OPS.values()] + [nop]
 
 
-def init_registers(code: ProgramCode, max_length: int, w: jax.Array) -> jax.Array:
+def init_registers(code: ProgramCode, max_length: int, w: jax.Array) -> Registers:
     """A register file for one run: constants loaded, state slots zero."""
     num_params = w.shape[-1]
-    regs = jnp.zeros((num_registers(max_length), num_params), jnp.float32)
-    const_base = UPDATE_ROW + 1 + max_length
-    consts = jnp.broadcast_to(code.consts[:, None], (code.consts.shape[0], num_params))
-    return regs.at[const_base : const_base + consts.shape[0]].set(consts)
+    tensors = jnp.zeros((num_registers(max_length), num_params), jnp.float32)
+    base = _const_base(max_length)
+    scalars = jnp.zeros((num_scalar_slots(max_length),), jnp.float32)
+    scalars = scalars.at[base : base + MAX_ARITY * max_length].set(code.consts)
+    return Registers(tensors, scalars)
 
 
 def make_step(
@@ -136,35 +191,39 @@ def make_step(
     """Build `step(code, regs, w, g, lr) -> (update, regs)`, traceable under jit/vmap.
 
     The returned function is meant to be called inside a task's compiled training
-    loop. `code` must come from `encode(..., max_length)`.
+    loop. `code` must come from `encode(..., max_length)`. Vectorize over runs
+    (seeds, lr multipliers) with `code` unbatched, so op dispatch stays a branch.
 
     Args:
-        unroll: unroll the statement slots (faster steps, slower compile) instead
-            of looping over them with `fori_loop`.
+        unroll: unroll all `max_length` statement slots (padding runs as no-ops)
+            instead of looping over the live slots only. The loop is faster for
+            programs much shorter than `max_length` and compiles faster.
     """
     branches = _branches(layout, num_params)
 
-    def run_slot(i, regs, code):
-        x = regs[code.args[i, 0]]
-        y = regs[code.args[i, 1]]
-        z = regs[code.args[i, 2]]
-        out = jax.lax.switch(code.op[i], branches, x, y, z)
-        return regs.at[code.dst[i]].set(out)
+    def run_slot(i, regs: Registers, code: ProgramCode) -> Registers:
+        out = jax.lax.switch(
+            code.op[i], branches, regs.tensors, regs.scalars, code.args[i], code.arg_scalar[i]
+        )
+        return Registers(
+            regs.tensors.at[code.dst[i]].set(out),
+            regs.scalars.at[code.dst_scalar[i]].set(out[0]),
+        )
 
-    def step(code: ProgramCode, regs, w, g, lr):
-        regs = regs.at[_INPUT_ROWS["w"]].set(w)
-        regs = regs.at[_INPUT_ROWS["g"]].set(g)
-        regs = regs.at[_INPUT_ROWS["lr"]].set(jnp.broadcast_to(lr, (num_params,)))
+    def step(code: ProgramCode, regs: Registers, w, g, lr):
+        tensors = regs.tensors.at[_INPUT_ROWS["w"]].set(w).at[_INPUT_ROWS["g"]].set(g)
+        scalars = regs.scalars.at[_LR_SLOT].set(jnp.asarray(lr, jnp.float32))
+        regs = Registers(tensors, scalars)
         if unroll:
             for i in range(max_length):
                 regs = run_slot(i, regs, code)
         else:
-            regs = jax.lax.fori_loop(0, max_length, lambda i, r: run_slot(i, r, code), regs)
-        return regs[UPDATE_ROW], regs
+            regs = jax.lax.fori_loop(0, code.length, lambda i, r: run_slot(i, r, code), regs)
+        return regs.tensors[UPDATE_ROW], regs
 
     return step
 
 
-def state_of(regs: jax.Array) -> tuple[jax.Array, jax.Array]:
+def state_of(regs: Registers) -> tuple[jax.Array, jax.Array]:
     """The (m, v) state slots held in a register file."""
-    return regs[_INPUT_ROWS["m"]], regs[_INPUT_ROWS["v"]]
+    return regs.tensors[_INPUT_ROWS["m"]], regs.tensors[_INPUT_ROWS["v"]]

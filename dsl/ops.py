@@ -6,6 +6,12 @@ float array holding the whole parameter set (all leaves raveled and concatenated
 a scalar is a 0-d array. Per-leaf reductions (`norm`) need to know where leaves
 begin and end; that is the `LeafLayout` passed to every implementation.
 
+Each op's formula is written once against an array module `xp` and instantiated
+twice: `Op.impl` with `jax.numpy` (the executors, the reference interpreter, the
+export) and `Op.numpy_impl` with `numpy` (host-side probes: behavioural
+fingerprints and equivalence checks run thousands of tiny programs, where JAX's
+eager per-op dispatch would cost ~100x the arithmetic).
+
 The op set follows the paper's released search space (Chen et al. 2023, "Symbolic
 Discovery of Optimization Algorithms", arXiv 2302.06675, Appendix): 3 constants,
 30 element-wise unary functions, 6 binary functions, `interp`, and 5 functions over
@@ -24,8 +30,9 @@ detected by the executors and reported, never raised.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
-from typing import Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import jax
 import jax.numpy as jnp
@@ -87,13 +94,32 @@ class LeafLayout:
         ids = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
         return LeafLayout(jnp.asarray(ids), len(sizes))
 
-    def leaf_sum(self, x: jax.Array) -> jax.Array:
-        """Sum of `x` over each leaf, broadcast back to every entry of the leaf."""
-        sums = jax.ops.segment_sum(x, self.segment_ids, self.num_segments)
-        return sums[self.segment_ids]
+    @functools.cached_property
+    def numpy_segment_ids(self) -> np.ndarray:
+        """`segment_ids` as a host numpy array (converted once, then cached)."""
+        return np.asarray(self.segment_ids)
+
+    def leaf_sum(self, x, xp=jnp):
+        """Sum of `x` over each leaf, broadcast back to every entry of the leaf.
+
+        Args:
+            xp: the array module computing it, `jax.numpy` (default) or `numpy`.
+        """
+        if xp is jnp:
+            sums = jax.ops.segment_sum(x, self.segment_ids, self.num_segments)
+            return sums[self.segment_ids]
+        if self.num_segments == 1:
+            return np.full_like(x, np.sum(x))
+        ids = self.numpy_segment_ids
+        # bincount accumulates in float64; cast back so the probe keeps its dtype.
+        sums = np.bincount(ids, weights=x, minlength=self.num_segments)
+        return sums[ids].astype(x.dtype)
 
 
 Impl = Callable[..., jax.Array]
+#: An op's formula, written once against an array module: `formula(xp, layout, *args)`
+#: with `xp` either `jax.numpy` or `numpy`.
+Formula = Callable[..., Any]
 
 
 @dataclass(frozen=True)
@@ -104,10 +130,14 @@ class Op:
         name: how programs call it.
         arg_kinds: accepted kind per argument; the length is the arity.
         result: how the result kind is derived.
-        impl: `impl(layout, *args)` on flat arrays (see module docstring).
+        impl: `impl(layout, *args)` on flat JAX arrays (see module docstring).
         infix: the operator symbol for `+ - * /`, written `a + b` in programs.
         commutative: arguments may be swapped without changing the result.
         group: "constant", "unary", "binary", "interp" or "global", for docs.
+        numpy_impl: the same function on flat numpy arrays, for host-side probes
+            (fingerprints, equivalence checks) where JAX's per-op dispatch cost
+            would dominate. Ops built here derive both from one formula; an op
+            built without one falls back to calling `impl` and converting.
     """
 
     name: str
@@ -117,6 +147,16 @@ class Op:
     infix: str | None = None
     commutative: bool = False
     group: str = "unary"
+    numpy_impl: Callable[..., Any] | None = None
+
+    def __post_init__(self):
+        if self.numpy_impl is None:
+            impl = self.impl
+
+            def via_jax(layout, *args):
+                return np.asarray(impl(layout, *(jnp.asarray(a) for a in args)))
+
+            object.__setattr__(self, "numpy_impl", via_jax)
 
     @property
     def arity(self) -> int:
@@ -174,50 +214,56 @@ class OpRegistry(Mapping[str, Op]):
 
 
 # ---------------------------------------------------------------------------
-# Guards
+# Guards. Each takes the array module first so numpy and JAX share one formula.
 
 
-def _safe_denominator(x: jax.Array) -> jax.Array:
+def _safe_denominator(x, xp=jnp):
     # Keep the sign so that 1/(-tiny) stays large-negative instead of flipping.
-    return jnp.where(jnp.abs(x) < EPS, jnp.where(x < 0, -EPS, EPS), x)
+    # (numpy would make the bare python-float choice float64; keep x's dtype.)
+    tiny = xp.where(x < 0, -EPS, EPS).astype(x.dtype)
+    return xp.where(xp.abs(x) < EPS, tiny, x)
 
 
-def _safe_div(x: jax.Array, y: jax.Array) -> jax.Array:
-    return x / _safe_denominator(y)
+def _safe_div(x, y, xp=jnp):
+    return x / _safe_denominator(y, xp)
 
 
-def _log_abs(x: jax.Array) -> jax.Array:
-    return jnp.log(jnp.abs(x) + EPS)
+def _log_abs(x, xp=jnp):
+    return xp.log(xp.abs(x) + EPS)
 
 
-def _clip_unit(x: jax.Array) -> jax.Array:
-    return jnp.clip(x, -1.0, 1.0)
+def _clip_unit(x, xp=jnp):
+    return xp.clip(x, -1.0, 1.0)
 
 
-def _power(a: jax.Array, b: jax.Array) -> jax.Array:
+def _power(a, b, xp=jnp):
     # |a|^b in log space: no NaN for negative bases, no inf for 0^negative.
-    exponent = b * jnp.log(jnp.maximum(jnp.abs(a), 1e-30))
-    return jnp.exp(jnp.clip(exponent, -EXP_MAX, EXP_MAX))
+    exponent = b * xp.log(xp.maximum(xp.abs(a), 1e-30))
+    return xp.exp(xp.clip(exponent, -EXP_MAX, EXP_MAX))
 
 
-def _global_norm(t: jax.Array) -> jax.Array:
-    return jnp.sqrt(jnp.sum(jnp.square(t)))
+def _global_norm(t, xp=jnp):
+    return xp.sqrt(xp.sum(xp.square(t)))
 
 
-def _norm(layout: LeafLayout, x: jax.Array) -> jax.Array:
+def _norm(layout: LeafLayout, x, xp=jnp):
     # Per-leaf L2 norm (the layer-wise norm of LARS/LAMB); |x| for a scalar.
-    if x.ndim == 0:
-        return jnp.abs(x)
-    return jnp.sqrt(layout.leaf_sum(jnp.square(x)))
+    if xp.ndim(x) == 0:
+        return xp.abs(x)
+    return xp.sqrt(layout.leaf_sum(xp.square(x), xp))
 
 
-def _cosine_sim(a: jax.Array, b: jax.Array) -> jax.Array:
-    return jnp.sum(a * b) / jnp.maximum(_global_norm(a) * _global_norm(b), EPS)
+def _cosine_sim(a, b, xp=jnp):
+    return xp.sum(a * b) / xp.maximum(_global_norm(a, xp) * _global_norm(b, xp), EPS)
 
 
-def _clip_by_global_norm(t: jax.Array, c: jax.Array) -> jax.Array:
-    scale = jnp.minimum(1.0, jnp.abs(c) / jnp.maximum(_global_norm(t), EPS))
+def _clip_by_global_norm(t, c, xp=jnp):
+    scale = xp.minimum(1.0, xp.abs(c) / xp.maximum(_global_norm(t, xp), EPS))
     return t * scale
+
+
+def _interp(xp, layout: LeafLayout, x, y, a):
+    return (1.0 - a) * x + a * y
 
 
 # ---------------------------------------------------------------------------
@@ -225,117 +271,149 @@ def _clip_by_global_norm(t: jax.Array, c: jax.Array) -> jax.Array:
 
 _A, _S, _T = ArgKind.ANY, ArgKind.SCALAR, ArgKind.TENSOR
 
+#: Exact values of the constant ops (their implementations return them as float32).
+CONSTANT_VALUES: dict[str, float] = {"pi": float(np.pi), "e": float(np.e), "eps": EPS}
 
-def _constant(name: str, value: float) -> Op:
+
+def _from_formula(
+    name: str,
+    arg_kinds: tuple[ArgKind, ...],
+    result: ResultKind,
+    formula: Formula,
+    **fields,
+) -> Op:
+    """An op whose JAX and numpy implementations both come from `formula`."""
     return Op(
+        name,
+        arg_kinds,
+        result,
+        functools.partial(formula, jnp),
+        numpy_impl=functools.partial(formula, np),
+        **fields,
+    )
+
+
+def _constant(name: str) -> Op:
+    value = CONSTANT_VALUES[name]
+    return _from_formula(
         name,
         (),
         ResultKind.SCALAR,
-        lambda layout: jnp.asarray(value, jnp.float32),
+        lambda xp, layout: xp.asarray(value, xp.float32),
         group="constant",
     )
 
 
-def _unary(name: str, fn: Callable[[jax.Array], jax.Array]) -> Op:
-    return Op(name, (_A,), ResultKind.BROADCAST, lambda layout, x: fn(x))
+def _unary(name: str, fn: Callable) -> Op:
+    return _from_formula(
+        name, (_A,), ResultKind.BROADCAST, lambda xp, layout, x: fn(xp, x)
+    )
 
 
-def _binary(name: str, fn, infix: str | None = None, commutative=False) -> Op:
-    return Op(
+def _binary(name: str, fn: Callable, infix: str | None = None, commutative=False) -> Op:
+    return _from_formula(
         name,
         (_A, _A),
         ResultKind.BROADCAST,
-        lambda layout, x, y: fn(x, y),
+        lambda xp, layout, x, y: fn(xp, x, y),
         infix=infix,
         commutative=commutative,
         group="binary",
     )
 
 
-_UNARY: list[tuple[str, Callable[[jax.Array], jax.Array]]] = [
-    ("abs", jnp.abs),
-    ("cos", jnp.cos),
-    ("sin", jnp.sin),
-    ("tan", jnp.tan),
-    ("arcsin", lambda x: jnp.arcsin(_clip_unit(x))),
-    ("arccos", lambda x: jnp.arccos(_clip_unit(x))),
-    ("arctan", jnp.arctan),
-    ("sinh", lambda x: jnp.sinh(jnp.clip(x, -EXP_MAX, EXP_MAX))),
-    ("cosh", lambda x: jnp.cosh(jnp.clip(x, -EXP_MAX, EXP_MAX))),
-    ("tanh", jnp.tanh),
-    ("arcsinh", jnp.arcsinh),
-    ("arccosh", lambda x: jnp.arccosh(jnp.maximum(jnp.abs(x), 1.0))),
-    ("arctanh", lambda x: jnp.arctanh(jnp.clip(x, -1.0 + 1e-6, 1.0 - 1e-6))),
-    ("exp", lambda x: jnp.exp(jnp.minimum(x, EXP_MAX))),
-    ("exp2", lambda x: jnp.exp2(jnp.minimum(x, 126.0))),
-    ("exp10", lambda x: jnp.power(10.0, jnp.minimum(x, 38.0))),
-    ("expm1", lambda x: jnp.expm1(jnp.minimum(x, EXP_MAX))),
-    ("log", _log_abs),
-    ("log10", lambda x: jnp.log10(jnp.abs(x) + EPS)),
-    ("log2", lambda x: jnp.log2(jnp.abs(x) + EPS)),
-    ("log1p", lambda x: jnp.log1p(jnp.abs(x))),
-    ("square", jnp.square),
-    ("sqrt", lambda x: jnp.sqrt(jnp.abs(x))),
-    ("cube", lambda x: x * x * x),
-    ("cbrt", jnp.cbrt),
-    ("sign", jnp.sign),
-    ("reciprocal", lambda x: 1.0 / _safe_denominator(x)),
-    ("negative", jnp.negative),
-    ("rsqrt", lambda x: 1.0 / jnp.sqrt(jnp.maximum(jnp.abs(x), EPS))),
+def _global(name: str, arg_kinds, result: ResultKind, fn: Callable, **fields) -> Op:
+    return _from_formula(
+        name,
+        arg_kinds,
+        result,
+        lambda xp, layout, *args: fn(xp, *args),
+        group="global",
+        **fields,
+    )
+
+
+# Each entry is `fn(xp, x)`; `xp` is jax.numpy or numpy.
+_UNARY: list[tuple[str, Callable]] = [
+    ("abs", lambda xp, x: xp.abs(x)),
+    ("cos", lambda xp, x: xp.cos(x)),
+    ("sin", lambda xp, x: xp.sin(x)),
+    ("tan", lambda xp, x: xp.tan(x)),
+    ("arcsin", lambda xp, x: xp.arcsin(_clip_unit(x, xp))),
+    ("arccos", lambda xp, x: xp.arccos(_clip_unit(x, xp))),
+    ("arctan", lambda xp, x: xp.arctan(x)),
+    ("sinh", lambda xp, x: xp.sinh(xp.clip(x, -EXP_MAX, EXP_MAX))),
+    ("cosh", lambda xp, x: xp.cosh(xp.clip(x, -EXP_MAX, EXP_MAX))),
+    ("tanh", lambda xp, x: xp.tanh(x)),
+    ("arcsinh", lambda xp, x: xp.arcsinh(x)),
+    ("arccosh", lambda xp, x: xp.arccosh(xp.maximum(xp.abs(x), 1.0))),
+    ("arctanh", lambda xp, x: xp.arctanh(xp.clip(x, -1.0 + 1e-6, 1.0 - 1e-6))),
+    ("exp", lambda xp, x: xp.exp(xp.minimum(x, EXP_MAX))),
+    ("exp2", lambda xp, x: xp.exp2(xp.minimum(x, 126.0))),
+    ("exp10", lambda xp, x: xp.power(10.0, xp.minimum(x, 38.0))),
+    ("expm1", lambda xp, x: xp.expm1(xp.minimum(x, EXP_MAX))),
+    ("log", lambda xp, x: _log_abs(x, xp)),
+    ("log10", lambda xp, x: xp.log10(xp.abs(x) + EPS)),
+    ("log2", lambda xp, x: xp.log2(xp.abs(x) + EPS)),
+    ("log1p", lambda xp, x: xp.log1p(xp.abs(x))),
+    ("square", lambda xp, x: xp.square(x)),
+    ("sqrt", lambda xp, x: xp.sqrt(xp.abs(x))),
+    ("cube", lambda xp, x: x * x * x),
+    ("cbrt", lambda xp, x: xp.cbrt(x)),
+    ("sign", lambda xp, x: xp.sign(x)),
+    ("reciprocal", lambda xp, x: 1.0 / _safe_denominator(x, xp)),
+    ("negative", lambda xp, x: xp.negative(x)),
+    ("rsqrt", lambda xp, x: 1.0 / xp.sqrt(xp.maximum(xp.abs(x), EPS))),
 ]
 
 
-def _interp(layout: LeafLayout, x, y, a):
-    return (1.0 - a) * x + a * y
-
-
 def _build_ops() -> list[Op]:
-    ops = [
-        _constant("pi", float(np.pi)),
-        _constant("e", float(np.e)),
-        _constant("eps", EPS),
-    ]
+    ops = [_constant("pi"), _constant("e"), _constant("eps")]
     ops += [_unary(name, fn) for name, fn in _UNARY]
-    ops.append(Op("norm", (_A,), ResultKind.BROADCAST, _norm))
+    ops.append(
+        _from_formula(
+            "norm",
+            (_A,),
+            ResultKind.BROADCAST,
+            lambda xp, layout, x: _norm(layout, x, xp),
+        )
+    )
     ops += [
-        _binary("add", jnp.add, infix="+", commutative=True),
-        _binary("subtract", jnp.subtract, infix="-"),
-        _binary("multiply", jnp.multiply, infix="*", commutative=True),
-        _binary("divide", _safe_div, infix="/"),
-        _binary("max", jnp.maximum, commutative=True),
-        _binary("min", jnp.minimum, commutative=True),
-        Op("interp", (_A, _A, _A), ResultKind.BROADCAST, _interp, group="interp"),
-        Op(
-            "global_norm",
-            (_T,),
-            ResultKind.SCALAR,
-            lambda layout, t: _global_norm(t),
-            group="global",
+        _binary("add", lambda xp, x, y: xp.add(x, y), infix="+", commutative=True),
+        _binary("subtract", lambda xp, x, y: xp.subtract(x, y), infix="-"),
+        _binary(
+            "multiply", lambda xp, x, y: xp.multiply(x, y), infix="*", commutative=True
         ),
-        Op(
+        _binary("divide", lambda xp, x, y: _safe_div(x, y, xp), infix="/"),
+        _binary("max", lambda xp, x, y: xp.maximum(x, y), commutative=True),
+        _binary("min", lambda xp, x, y: xp.minimum(x, y), commutative=True),
+        _from_formula(
+            "interp", (_A, _A, _A), ResultKind.BROADCAST, _interp, group="interp"
+        ),
+        _global(
+            "global_norm", (_T,), ResultKind.SCALAR, lambda xp, t: _global_norm(t, xp)
+        ),
+        _global(
             "dot",
             (_T, _T),
             ResultKind.SCALAR,
-            lambda layout, a, b: jnp.sum(a * b),
+            lambda xp, a, b: xp.sum(a * b),
             commutative=True,
-            group="global",
         ),
-        Op(
+        _global(
             "cosine_sim",
             (_T, _T),
             ResultKind.SCALAR,
-            lambda layout, a, b: _cosine_sim(a, b),
+            lambda xp, a, b: _cosine_sim(a, b, xp),
             commutative=True,
-            group="global",
         ),
-        Op(
+        _global(
             "clip_by_global_norm",
             (_T, _S),
             ResultKind.TENSOR,
-            lambda layout, t, c: _clip_by_global_norm(t, c),
-            group="global",
+            lambda xp, t, c: _clip_by_global_norm(t, c, xp),
         ),
-        _binary("power", _power),
+        _binary("power", lambda xp, x, y: _power(x, y, xp)),
     ]
     # power is a binary function of the paper's set but listed last there.
     return ops

@@ -18,9 +18,10 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable list of ops")
     p.set_defaults(func=cmd_ops)
 
-    p = subparsers.add_parser("show", help="pretty-print a program (file or built-in name)")
-    p.add_argument("target", help="a program file, a built-in name (e.g. adamw)")
+    p = subparsers.add_parser("show", help="pretty-print a program (file or built-in name) or summarize a run directory")
+    p.add_argument("target", help="a program file, a built-in name (e.g. adamw), or a run directory")
     p.add_argument("--json", action="store_true", help="machine-readable summary")
+    p.add_argument("--top", type=int, default=5, help="for a run: how many top programs")
     p.set_defaults(func=cmd_show)
 
     p = subparsers.add_parser("export", help="export a program for use in training code")
@@ -66,11 +67,19 @@ def cmd_ops(args: argparse.Namespace) -> int:
 
 
 def program_summary(program) -> dict:
-    """The facts `show --json` reports about one program."""
+    """The facts `show --json` reports about one program.
+
+    `hash` is the semantic hash (`dsl.hashing`), `fingerprint` the behavioural
+    fingerprint (`dsl.fingerprint`): the two duplicate keys the search can use.
+    """
     from dsl.analysis import analyze
+    from dsl.fingerprint import fingerprint_unchecked
+    from dsl.hashing import semantic_hash_unchecked
 
     facts = analyze(program)
     return {
+        "hash": semantic_hash_unchecked(program),
+        "fingerprint": fingerprint_unchecked(program),
         "statements": facts.num_statements,
         "live_statements": facts.num_live,
         "state_slots_used": len(facts.state_slots_used),

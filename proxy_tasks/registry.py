@@ -1,0 +1,305 @@
+"""The task registry: every proxy and meta-validation task, by name.
+
+A `Task` is a small frozen record (data spec, model spec, step count, batch size,
+lr schedule, metric, tier, declared cost) so it pickles cheaply and a Ray worker
+can rebuild and compile it locally. Tiers mirror the paper's funnel (Chen et al.
+2023, Sec. 3: a proxy task, then tasks about 10x and 100x larger): each proxy task
+`NAME` has versions `NAME-10x` and `NAME-100x` in tiers `metaval-10x` and
+`metaval-100x`, with a bigger model, more steps and more data.
+
+Declared costs are seconds per evaluation (4 seeds, one lr multiplier, compile
+excluded) on one core of the reference machine (a 2-core Xeon VM, XLA limited to
+one thread); `optsearch tasks` and the task benchmark report measured ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from proxy_tasks import data as data_lib
+from proxy_tasks import models as model_lib
+
+TIERS = ("proxy", "metaval-10x", "metaval-100x")
+SCHEDULES = ("constant", "linear", "cosine", "warmup_cosine")
+METRICS = ("loss", "error")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One training problem that scores an optimizer program.
+
+    Attributes:
+        name: registry key.
+        tier: one of `TIERS`.
+        family: the proxy task this is a version of (its own name for a proxy).
+        data, data_args: builder name in `proxy_tasks.data` and its keyword args.
+        model, model_args: builder name in `proxy_tasks.models` and its keyword args.
+        num_steps: optimizer steps per run.
+        batch_size: examples per step (sampled with replacement).
+        schedule: lr schedule fed to the program's `lr` input, peak 1.0 (programs
+            carry their own lr scale as a constant, e.g. AdamW's `lr * 0.001`).
+        metric: "loss" (validation loss) or "error" (validation error rate); the
+            fitness is log(chance / metric), see `proxy_tasks.fitness`.
+        declared_cost_s: expected seconds per evaluation (see module docstring).
+        num_chunks: compiled pieces training is split into; non-finite values,
+            divergence and the time budget are checked between them.
+        description: one line for `optsearch tasks`.
+    """
+
+    name: str
+    tier: str
+    family: str
+    data: str
+    data_args: tuple[tuple[str, object], ...]
+    model: str
+    model_args: tuple[tuple[str, object], ...]
+    num_steps: int
+    batch_size: int
+    declared_cost_s: float
+    schedule: str = "linear"
+    metric: str = "loss"
+    num_chunks: int = 4
+    description: str = ""
+
+    def __post_init__(self):
+        if self.tier not in TIERS:
+            raise ValueError(f"task {self.name}: tier {self.tier!r} not in {TIERS}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"task {self.name}: schedule {self.schedule!r} not in {SCHEDULES}")
+        if self.metric not in METRICS:
+            raise ValueError(f"task {self.name}: metric {self.metric!r} not in {METRICS}")
+        if self.num_steps % self.num_chunks:
+            raise ValueError(f"task {self.name}: num_steps must divide into num_chunks")
+
+    def dataset(self) -> data_lib.Dataset:
+        return data_lib.load(self.data, self.data_args)
+
+    def build_model(self) -> model_lib.Model:
+        return model_lib.build(self.model, self.model_args)
+
+
+def _args(**kwargs) -> tuple[tuple[str, object], ...]:
+    return tuple(sorted(kwargs.items()))
+
+
+_V = data_lib.TEXT_VOCAB
+_TASKS: dict[str, Task] = {}
+
+
+def _add(task: Task) -> None:
+    if task.name in _TASKS:
+        raise ValueError(f"duplicate task {task.name}")
+    _TASKS[task.name] = task
+
+
+def _family(proxy: Task, x10: dict, x100: dict) -> None:
+    """Register a proxy task and its two meta-validation versions."""
+    _add(proxy)
+    for tier, suffix, changes in (("metaval-10x", "10x", x10), ("metaval-100x", "100x", x100)):
+        _add(replace(proxy, name=f"{proxy.name}-{suffix}", tier=tier, **changes))
+
+
+# --- heavy-tailed label-noise regression: the lead from design.md where
+# sign-momentum wins (large batch, short budget, Student-t(2) label noise).
+_family(
+    Task(
+        name="heavy-tail-regression",
+        tier="proxy",
+        family="heavy-tail-regression",
+        data="heavy_tail_regression",
+        data_args=_args(dim=32, num_train=4096, num_val=1024, noise_scale=0.3, df=2.0),
+        model="mlp",
+        model_args=_args(sizes=(32, 64, 1), activation="tanh"),
+        num_steps=200,
+        batch_size=512,
+        declared_cost_s=0.06,
+        description="tanh MLP regression, Student-t(2) label noise, clean validation MSE",
+    ),
+    x10=dict(
+        data_args=_args(dim=64, num_train=16384, num_val=2048, noise_scale=0.3, df=2.0),
+        model_args=_args(sizes=(64, 256, 1), activation="tanh"),
+        num_steps=400,
+        batch_size=1024,
+        declared_cost_s=0.8,
+    ),
+    x100=dict(
+        data_args=_args(dim=64, num_train=65536, num_val=4096, noise_scale=0.3, df=2.0),
+        model_args=_args(sizes=(64, 512, 512, 1), activation="tanh"),
+        num_steps=800,
+        batch_size=2048,
+        declared_cost_s=8.0,
+    ),
+)
+
+# --- handwritten digits, the vision-like classifier.
+_family(
+    Task(
+        name="digits-mlp",
+        tier="proxy",
+        family="digits-mlp",
+        data="digits",
+        data_args=_args(label_noise=0.0),
+        model="mlp",
+        model_args=_args(sizes=(64, 32, 10)),
+        num_steps=200,
+        batch_size=128,
+        declared_cost_s=0.04,
+        description="sklearn 8x8 digits, 64-32-10 ReLU MLP, validation cross-entropy",
+    ),
+    x10=dict(model_args=_args(sizes=(64, 128, 10)), num_steps=400, batch_size=512, declared_cost_s=0.5),
+    x100=dict(model_args=_args(sizes=(64, 512, 256, 10)), num_steps=1000, batch_size=1024, declared_cost_s=6.0),
+)
+
+# --- character-level language model on stdlib sources: MLP over a context window.
+_family(
+    Task(
+        name="chars-mlp",
+        tier="proxy",
+        family="chars-mlp",
+        data="stdlib_text",
+        data_args=_args(context=8, num_train=20000, num_val=2000),
+        model="char_mlp",
+        model_args=_args(vocab=_V, context=8, embed=8, hidden=64),
+        num_steps=200,
+        batch_size=128,
+        declared_cost_s=0.08,
+        description="next character of stdlib source, MLP over an 8-char window",
+    ),
+    x10=dict(
+        data_args=_args(context=16, num_train=100000, num_val=4000),
+        model_args=_args(vocab=_V, context=16, embed=16, hidden=256),
+        num_steps=400,
+        batch_size=256,
+        declared_cost_s=1.0,
+    ),
+    x100=dict(
+        data_args=_args(context=32, num_train=300000, num_val=8000),
+        model_args=_args(vocab=_V, context=32, embed=16, hidden=1024),
+        num_steps=1000,
+        batch_size=512,
+        declared_cost_s=10.0,
+    ),
+)
+
+# --- the same text with a tiny causal Transformer.
+_family(
+    Task(
+        name="chars-transformer",
+        tier="proxy",
+        family="chars-transformer",
+        data="stdlib_text",
+        data_args=_args(context=16, num_train=8000, num_val=256, sequence=True),
+        model="transformer",
+        model_args=_args(vocab=_V, context=16, width=16, layers=1, heads=2),
+        num_steps=100,
+        batch_size=16,
+        schedule="warmup_cosine",
+        declared_cost_s=0.1,
+        description="next character at every position, 1-layer width-16 Transformer",
+    ),
+    x10=dict(
+        data_args=_args(context=32, num_train=20000, num_val=512, sequence=True),
+        model_args=_args(vocab=_V, context=32, width=32, layers=2, heads=2),
+        num_steps=300,
+        batch_size=32,
+        declared_cost_s=1.2,
+    ),
+    x100=dict(
+        data_args=_args(context=64, num_train=40000, num_val=512, sequence=True),
+        model_args=_args(vocab=_V, context=64, width=64, layers=2, heads=4),
+        num_steps=800,
+        batch_size=64,
+        declared_cost_s=12.0,
+    ),
+)
+
+# --- synthetic classification from a teacher network, with label noise.
+_family(
+    Task(
+        name="teacher-noisy",
+        tier="proxy",
+        family="teacher-noisy",
+        data="teacher",
+        data_args=_args(dim=32, hidden=64, num_classes=8, num_train=4096, num_val=1024, label_noise=0.3),
+        model="mlp",
+        model_args=_args(sizes=(32, 64, 8)),
+        num_steps=200,
+        batch_size=256,
+        declared_cost_s=0.06,
+        description="teacher-network classes, 30% flipped training labels, validation error",
+        metric="loss",
+    ),
+    x10=dict(
+        data_args=_args(dim=64, hidden=128, num_classes=8, num_train=16384, num_val=2048, label_noise=0.3),
+        model_args=_args(sizes=(64, 256, 8)),
+        num_steps=400,
+        batch_size=1024,
+        declared_cost_s=0.8,
+    ),
+    x100=dict(
+        data_args=_args(dim=64, hidden=128, num_classes=8, num_train=65536, num_val=4096, label_noise=0.3),
+        model_args=_args(sizes=(64, 512, 512, 8)),
+        num_steps=800,
+        batch_size=2048,
+        declared_cost_s=8.0,
+    ),
+)
+
+# --- ill-conditioned linear regression: preconditioning matters.
+_family(
+    Task(
+        name="ill-conditioned",
+        tier="proxy",
+        family="ill-conditioned",
+        data="ill_conditioned",
+        data_args=_args(dim=64, num_train=2048, num_val=512, condition=1e3),
+        model="mlp",
+        model_args=_args(sizes=(64, 1)),
+        num_steps=200,
+        batch_size=128,
+        declared_cost_s=0.03,
+        description="linear regression, input condition number 1e3",
+    ),
+    x10=dict(
+        data_args=_args(dim=256, num_train=8192, num_val=1024, condition=1e4),
+        model_args=_args(sizes=(256, 1)),
+        num_steps=400,
+        batch_size=512,
+        declared_cost_s=0.3,
+    ),
+    x100=dict(
+        data_args=_args(dim=512, num_train=32768, num_val=2048, condition=1e4),
+        model_args=_args(sizes=(512, 1)),
+        num_steps=1000,
+        batch_size=2048,
+        declared_cost_s=4.0,
+    ),
+)
+
+
+def get_task(name: str) -> Task:
+    """The task registered as `name`.
+
+    Raises:
+        KeyError: unknown name; the message lists the valid names.
+    """
+    try:
+        return _TASKS[name]
+    except KeyError:
+        raise KeyError(f"unknown task {name!r}; valid: {', '.join(_TASKS)}") from None
+
+
+def task_names(tier: str | None = None) -> list[str]:
+    """Registered task names in registry order, optionally only those of `tier`.
+
+    Raises:
+        ValueError: `tier` is not one of `TIERS`.
+    """
+    if tier is not None and tier not in TIERS:
+        raise ValueError(f"unknown tier {tier!r}; valid: {', '.join(TIERS)}")
+    return [name for name, task in _TASKS.items() if tier is None or task.tier == tier]
+
+
+def all_tasks() -> list[Task]:
+    """Every registered task, in registry order."""
+    return list(_TASKS.values())

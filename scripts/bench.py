@@ -1,0 +1,8 @@
+"""Thin entry point: `python scripts/bench.py [--json] [--only PARTS]` = `optsearch bench`."""
+
+import sys
+
+from search.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["bench", *sys.argv[1:]]))

@@ -1,0 +1,2 @@
+"""Performance measurements behind `optsearch bench`: one module per part, each
+with a function returning a flat dict of figures."""

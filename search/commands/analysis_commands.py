@@ -1,0 +1,89 @@
+"""Commands about what programs compute: `equiv` and `simplify`.
+
+`equiv A B` decides whether two programs are the same optimizer (exit 0), differ
+(exit 1, naming the first step and the size of the difference) or could not be
+compared (exit 2, bad input). `simplify P` prints an equivalent, shorter,
+canonical program. The work is done by `dsl.equivalence` and `dsl.simplify`.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from search.commands.program_commands import load
+from search.errors import UserError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "equiv",
+        help="decide whether two programs are the same optimizer (exit 0 yes, 1 no)",
+    )
+    p.add_argument("first", help="a program file or built-in name")
+    p.add_argument("second", help="a program file or built-in name")
+    p.add_argument("--seeds", type=int, default=4, help="independent runs (default 4)")
+    p.add_argument("--steps", type=int, default=30, help="steps per run (default 30)")
+    p.add_argument(
+        "--rtol",
+        type=float,
+        default=1e-6,
+        help="tolerance relative to the step's largest update (default 1e-6)",
+    )
+    p.add_argument("--atol", type=float, default=1e-12, help="absolute tolerance")
+    p.set_defaults(func=cmd_equiv)
+
+    p = subparsers.add_parser(
+        "simplify", help="print an equivalent, shorter, canonical program"
+    )
+    p.add_argument("program", help="a program file or built-in name")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="also run the equivalence check against the input (reported on stderr)",
+    )
+    p.set_defaults(func=cmd_simplify)
+
+
+def cmd_equiv(args: argparse.Namespace) -> int:
+    from dsl.equivalence import EquivalenceConfig, check_equivalence
+
+    try:
+        config = EquivalenceConfig(
+            num_seeds=args.seeds, num_steps=args.steps, rtol=args.rtol, atol=args.atol
+        )
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    first, second = load(args.first), load(args.second)
+    verdict = check_equivalence(first, second, config)
+    tolerance = f"rtol {config.rtol:g}, atol {config.atol:g}"
+    if verdict.equivalent:
+        print(
+            f"equivalent: same updates over {config.num_seeds} runs x "
+            f"{config.num_steps} steps ({tolerance})"
+        )
+        return 0
+    print(f"{verdict.describe()} ({tolerance})")
+    return 1
+
+
+def cmd_simplify(args: argparse.Namespace) -> int:
+    import sys
+
+    from dsl.analysis import analyze
+    from dsl.simplify import simplify
+
+    program = load(args.program)
+    simple = simplify(program)
+    facts = analyze(program)
+    print(
+        f"# simplified from {args.program}: {len(program)} statements "
+        f"({facts.num_live} live) -> {len(simple)}"
+    )
+    print(simple.to_text(), end="")
+    if args.verify:
+        from dsl.equivalence import check_equivalence
+
+        verdict = check_equivalence(program, simple)
+        print(f"# check: {verdict.describe()}", file=sys.stderr)
+        return 0 if verdict.equivalent else 1
+    return 0

@@ -1,0 +1,354 @@
+"""Regularized evolution: the ask/tell core and exactly the state a checkpoint holds.
+
+Owns the population and how it changes (Chen et al. 2023, Sec. 2.2, after Real et
+al. 2019): a tournament of T members picks the fittest as parent, its mutated
+child joins, the oldest member leaves. Steady state, no generations, so results
+may arrive in any order from asynchronous workers. Children are re-mutated until
+they pass abstract execution (invalid ones are reported to the caller, never
+evaluated); a child whose cache key was seen before is answered from the cache
+(or, with `require_new`, re-mutated). Restarts reset the population to copies of
+the best program (plateau) or of the seed (schedule).
+
+`Evolution` performs no I/O: the loop records what it reports. Given the same
+state and the same sequence of asks and tells it makes the same decisions, which
+is what makes runs reproducible and resumable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from dsl.analysis import InvalidProgram, analyze
+from dsl.fingerprint import fingerprint
+from dsl.hashing import semantic_hash
+from dsl.ops import OPS
+from dsl.parser import parse
+from dsl.program import Program
+from search.cache import EvaluationCache
+from search.config import SearchConfig
+from search.mutation import MUTATIONS, MutationContext, choose_mutation
+from search.records import WORST_FITNESS, Candidate, Member, Result
+
+#: Parents drawn in one ask before concluding mutation cannot make a valid child.
+MAX_PARENT_DRAWS = 1000
+
+
+@dataclass(frozen=True)
+class InvalidChild:
+    """A generated child that failed abstract execution (recorded, never evaluated)."""
+
+    id: int
+    parent_id: int
+    mutation: str
+    program: Program
+    reason: str
+
+
+@dataclass
+class Counters:
+    """What the search has done so far (the paper's Fig. 2 curves come from these)."""
+
+    generated: int = 0  # valid candidates asked (the seed included)
+    evaluated: int = 0  # candidates scored by an evaluator
+    cache_hits: int = 0  # candidates answered from the cache
+    invalid: int = 0  # children rejected by abstract execution
+    duplicates_skipped: int = 0  # children re-mutated under `require_new`
+    failed: int = 0  # evaluations with a failure status
+    told: int = 0  # results integrated into the population
+    redundant_sum: float = 0.0  # sum of redundant-statement fractions over candidates
+
+
+@dataclass
+class Restart:
+    """A population reset: when (candidates told), from what, and why."""
+
+    at_told: int
+    source: str  # "best" or "seed"
+    candidate_id: int
+
+
+class Evolution:
+    """The population and everything needed to continue the search exactly."""
+
+    def __init__(self, config: SearchConfig, seed_program: Program):
+        self.config = config
+        self.ops = OPS.subset(list(config.ops)) if config.ops else OPS
+        self.context = MutationContext(
+            ops=self.ops,
+            max_length=config.max_length,
+            const_redraw_prob=config.mutation.const_redraw_prob,
+            const_arg_prob=config.mutation.const_arg_prob,
+        )
+        self.weights = {
+            "insert": config.mutation.insert,
+            "delete": config.mutation.delete,
+            "modify": config.mutation.modify,
+        }
+        self.seed_program = seed_program
+        self.rng = np.random.default_rng(config.seed)
+        self.population: deque[Member] = deque()
+        self.programs: dict[int, Program] = {}
+        self.cache = EvaluationCache()
+        self.counters = Counters()
+        self.next_id = 0
+        self.best: Member | None = None
+        self.best_at_told = 0
+        self.restarts: list[Restart] = []
+        self.pending: dict[int, Candidate] = {}
+
+    # -- candidates -----------------------------------------------------------
+
+    def make_candidate(self, program: Program, parent_id, mutation: str, attempts=1) -> Candidate:
+        """Analyse `program` into a candidate with the next id (raises InvalidProgram)."""
+        facts = analyze(program, self.config.max_length)
+        if facts.num_live > self.config.tasks.executor_length:
+            raise InvalidProgram(
+                f"{facts.num_live} live statements exceed the executor's "
+                f"{self.config.tasks.executor_length}"
+            )
+        program_hash = semantic_hash(program)
+        program_fingerprint = fingerprint(program)
+        key = program_hash if self.config.cache_key == "hash" else program_fingerprint
+        candidate = Candidate(
+            id=self.next_id,
+            parent_id=parent_id,
+            mutation=mutation,
+            program=program,
+            hash=program_hash,
+            fingerprint=program_fingerprint,
+            key=key,
+            num_statements=facts.num_statements,
+            num_live=facts.num_live,
+            attempts=attempts,
+        )
+        self.next_id += 1
+        return candidate
+
+    def ask_seed(self) -> Candidate:
+        """The seed candidate (id 0): it is evaluated before the search starts."""
+        candidate = self.make_candidate(self.seed_program, None, "seed")
+        self._asked(candidate)
+        return candidate
+
+    def ask(self) -> tuple[Candidate, list[InvalidChild]]:
+        """Draw a parent by tournament and mutate it until a valid child appears.
+
+        Returns:
+            the child, and the invalid children generated on the way (to record).
+
+        Raises:
+            RuntimeError: no valid child after many parents (a broken op set).
+        """
+        invalid: list[InvalidChild] = []
+        for _ in range(MAX_PARENT_DRAWS):
+            parent = self.tournament()
+            parent_program = self.programs[parent.candidate_id]
+            for attempt in range(1, self.config.mutation.max_attempts + 1):
+                name = choose_mutation(self.rng, self.weights)
+                child = MUTATIONS[name](self.rng, parent_program, self.context)
+                if child is None:
+                    continue
+                try:
+                    candidate = self.make_candidate(child, parent.candidate_id, name, attempt)
+                except InvalidProgram as exc:
+                    invalid.append(
+                        InvalidChild(self.next_id, parent.candidate_id, name, child, str(exc))
+                    )
+                    self.next_id += 1
+                    self.counters.invalid += 1
+                    continue
+                if self.config.require_new and self.is_known(candidate.key):
+                    self.counters.duplicates_skipped += 1
+                    self.next_id -= 1  # the id was never handed out
+                    continue
+                self._asked(candidate)
+                return candidate, invalid
+        raise RuntimeError(
+            f"no valid child after {MAX_PARENT_DRAWS} parents: check the op set and max_length"
+        )
+
+    def _asked(self, candidate: Candidate) -> None:
+        self.counters.generated += 1
+        self.counters.redundant_sum += candidate.redundant_fraction
+        self.pending[candidate.id] = candidate
+
+    def is_known(self, key: str) -> bool:
+        """Whether `key` was evaluated already or is being evaluated now."""
+        return self.cache.peek(key) is not None or any(c.key == key for c in self.pending.values())
+
+    def cached_result(self, candidate: Candidate) -> Result | None:
+        """The cached result for `candidate`'s key, counting the hit or miss."""
+        found = self.cache.get(candidate.key)
+        if found is None:
+            return None
+        return Result(
+            status=found["status"],
+            fitness=found["fitness"],
+            metrics=dict(found["metrics"]),
+            cache_hit=True,
+        )
+
+    def tournament(self) -> Member:
+        """The fittest of T members drawn at random (earlier draw wins ties)."""
+        size = min(self.config.tournament, len(self.population))
+        picks = self.rng.choice(len(self.population), size=size, replace=False)
+        return max((self.population[int(i)] for i in picks), key=lambda m: m.fitness)
+
+    # -- results -------------------------------------------------------------
+
+    def tell(self, candidate: Candidate, result: Result) -> list[Restart]:
+        """Integrate a result: the child joins, the oldest leaves; maybe restart.
+
+        Returns:
+            the restarts this result triggered (usually none).
+        """
+        self.pending.pop(candidate.id, None)
+        counters = self.counters
+        counters.told += 1
+        if result.cache_hit:
+            counters.cache_hits += 1
+        else:
+            counters.evaluated += 1
+            if result.status != "worker_lost":
+                self.cache.put(
+                    candidate.key,
+                    {"status": result.status, "fitness": result.fitness, "metrics": result.metrics},
+                )
+        if result.status != "ok":
+            counters.failed += 1
+        fitness = result.fitness if result.status == "ok" else WORST_FITNESS
+        member = Member(candidate.id, fitness)
+        self.programs[candidate.id] = candidate.program
+        if candidate.mutation == "seed":
+            self.population = deque([member] * self.config.population)
+        else:
+            self.population.append(member)
+            if len(self.population) > self.config.population:
+                self.population.popleft()
+        self._forget_unreferenced()
+        if fitness > (self.best.fitness if self.best else -math.inf):
+            self.best = member
+            self.best_at_told = counters.told
+        return self._maybe_restart()
+
+    def _maybe_restart(self) -> list[Restart]:
+        restarts = []
+        cfg = self.config.restarts
+        told = self.counters.told
+        if cfg.seed_every_candidates and told % cfg.seed_every_candidates == 0:
+            restarts.append(self._restart("seed", Member(0, self._seed_fitness())))
+        elif (
+            cfg.plateau_candidates
+            and self.best is not None
+            and told - max(self.best_at_told, self._last_restart_at()) >= cfg.plateau_candidates
+        ):
+            restarts.append(self._restart("best", self.best))
+        return restarts
+
+    def _seed_fitness(self) -> float:
+        found = self.cache.peek(self._seed_key)
+        return found["fitness"] if found and found["status"] == "ok" else WORST_FITNESS
+
+    @property
+    def _seed_key(self) -> str:
+        seed = self.seed_program
+        return semantic_hash(seed) if self.config.cache_key == "hash" else fingerprint(seed)
+
+    def _last_restart_at(self) -> int:
+        return self.restarts[-1].at_told if self.restarts else 0
+
+    def _restart(self, source: str, member: Member) -> Restart:
+        self.population = deque([member] * self.config.population)
+        if source == "seed":
+            self.programs[0] = self.seed_program
+        self._forget_unreferenced()
+        restart = Restart(self.counters.told, source, member.candidate_id)
+        self.restarts.append(restart)
+        return restart
+
+    def _forget_unreferenced(self) -> None:
+        # Programs are kept only while a member or the best refers to them.
+        keep = {m.candidate_id for m in self.population}
+        if self.best is not None:
+            keep.add(self.best.candidate_id)
+        if len(self.programs) > 2 * len(keep) + 16:
+            self.programs = {i: p for i, p in self.programs.items() if i in keep}
+
+    # -- summaries -----------------------------------------------------------
+
+    def median_fitness(self) -> float:
+        finite = [m.fitness for m in self.population if math.isfinite(m.fitness)]
+        return float(np.median(finite)) if finite else WORST_FITNESS
+
+    @property
+    def redundant_fraction(self) -> float:
+        """Mean redundant-statement fraction over all generated candidates."""
+        n = self.counters.generated
+        return self.counters.redundant_sum / n if n else 0.0
+
+    # -- checkpoint state ------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """Everything needed to continue exactly: plain data for a JSON checkpoint."""
+        ids = {m.candidate_id for m in self.population} | set(
+            [self.best.candidate_id] if self.best else []
+        )
+        return {
+            "population": [[m.candidate_id, _encode_float(m.fitness)] for m in self.population],
+            "programs": {str(i): self.programs[i].to_text() for i in sorted(ids)},
+            "rng": self.rng.bit_generator.state,
+            "cache": self.cache.state(),
+            "counters": asdict(self.counters),
+            "next_id": self.next_id,
+            "best": [self.best.candidate_id, _encode_float(self.best.fitness)] if self.best else None,
+            "best_at_told": self.best_at_told,
+            "restarts": [asdict(r) for r in self.restarts],
+            "pending": [candidate_to_dict(c) for c in self.pending.values()],
+        }
+
+    @classmethod
+    def from_state(cls, config: SearchConfig, seed_program: Program, state: dict) -> "Evolution":
+        evolution = cls(config, seed_program)
+        evolution.population = deque(
+            Member(int(i), _decode_float(f)) for i, f in state["population"]
+        )
+        evolution.programs = {int(i): parse(t) for i, t in state["programs"].items()}
+        evolution.rng.bit_generator.state = state["rng"]
+        evolution.cache = EvaluationCache.from_state(state["cache"])
+        evolution.counters = Counters(**state["counters"])
+        evolution.next_id = state["next_id"]
+        if state["best"] is not None:
+            evolution.best = Member(int(state["best"][0]), _decode_float(state["best"][1]))
+        evolution.best_at_told = state["best_at_told"]
+        evolution.restarts = [Restart(**r) for r in state["restarts"]]
+        evolution.pending = {
+            c["id"]: candidate_from_dict(c) for c in state["pending"]
+        }
+        return evolution
+
+
+def candidate_to_dict(candidate: Candidate) -> dict[str, Any]:
+    data = {k: v for k, v in candidate.__dict__.items() if k != "program"}
+    data["text"] = candidate.program.to_text()
+    return data
+
+
+def candidate_from_dict(data: dict[str, Any]) -> Candidate:
+    fields = dict(data)
+    fields["program"] = parse(fields.pop("text"))
+    return Candidate(**fields)
+
+
+def _encode_float(value: float) -> float | str:
+    # JSON has no infinities; failures carry -inf fitness.
+    return value if math.isfinite(value) else repr(value)
+
+
+def _decode_float(value: float | str) -> float:
+    return float(value)
+

@@ -1,0 +1,117 @@
+"""Mutations: insert, delete and modify, looked up by name.
+
+Owns how a child program is drawn from its parent (Chen et al. 2023, Sec. 2.2):
+insert a random statement at a random position, delete a random statement, or
+modify one argument of a random statement (another variable of an accepted kind,
+or a constant: redrawn from N(0, 1) or multiplied by 2^N(0, 1)). A mutation may
+produce an invalid program (a deletion can orphan a read); the caller re-mutates
+the parent until the child passes abstract execution, as the paper does.
+
+Each mutation is a pure function of (rng, program, context) registered in
+`MUTATIONS`; the conformance test runs over every entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from dsl.generate import kinds_before, random_constant, random_statement
+from dsl.ops import OPS, Kind, OpRegistry
+from dsl.program import Const, Program, Var
+
+
+@dataclass(frozen=True)
+class MutationContext:
+    """What mutations need to know besides the program."""
+
+    ops: OpRegistry = field(default_factory=lambda: OPS)
+    max_length: int = 20
+    const_redraw_prob: float = 0.5
+    const_arg_prob: float = 0.3
+
+
+Mutation = Callable[[np.random.Generator, Program, MutationContext], "Program | None"]
+
+
+def _targets(program: Program) -> list[str]:
+    # Existing variables, `update`, and one fresh temporary so programs can grow
+    # new values.
+    names = program.variables()
+    if "update" not in names:
+        names.append("update")
+    fresh = next(f"t{i}" for i in range(len(names) + 1) if f"t{i}" not in names)
+    return names + [fresh]
+
+
+def insert_statement(rng: np.random.Generator, program: Program, context: MutationContext):
+    """Insert a random statement at a random position (None if at the length limit)."""
+    if len(program) >= context.max_length:
+        return None
+    index = int(rng.integers(len(program) + 1))
+    env = kinds_before(program, index)
+    statement = random_statement(
+        rng, env, _targets(program), context.ops, context.const_arg_prob
+    )
+    return program.insert(index, statement)
+
+
+def delete_statement(rng: np.random.Generator, program: Program, context: MutationContext):
+    """Delete a random statement (None for a one-statement program)."""
+    if len(program) <= 1:
+        return None
+    return program.delete(int(rng.integers(len(program))))
+
+
+def mutate_constant(rng: np.random.Generator, value: float, redraw_prob: float) -> float:
+    """Redraw from N(0, 1), or scale by 2^N(0, 1), keeping 4 significant digits."""
+    if rng.random() < redraw_prob:
+        return random_constant(rng)
+    return float(f"{value * 2.0 ** rng.normal():.4g}")
+
+
+def modify_argument(rng: np.random.Generator, program: Program, context: MutationContext):
+    """Change one argument of a random statement (None if no statement has one)."""
+    candidates = [i for i, st in enumerate(program) if st.args]
+    if not candidates:
+        return None
+    index = candidates[int(rng.integers(len(candidates)))]
+    statement = program.statements[index]
+    position = int(rng.integers(len(statement.args)))
+    old = statement.args[position]
+    # Kinds come from the full registry: a parent may use an op the config's
+    # subset excludes (e.g. a seed program), and that must not stop its mutation.
+    accepts = OPS[statement.op].arg_kinds[position]
+    if isinstance(old, Const) and rng.random() < 0.8:
+        new = Const(mutate_constant(rng, old.value, context.const_redraw_prob))
+    else:
+        env = kinds_before(program, index)
+        names = [n for n, k in env.items() if accepts.accepts(k) and Var(n) != old]
+        if accepts.accepts(Kind.SCALAR) and (not names or rng.random() < context.const_arg_prob):
+            new = Const(random_constant(rng))
+        elif names:
+            new = Var(names[int(rng.integers(len(names)))])
+        else:
+            return None
+    args = statement.args[:position] + (new,) + statement.args[position + 1 :]
+    return program.replace_statement(index, type(statement)(statement.target, statement.op, args))
+
+
+#: Mutations by name, as configs refer to them.
+MUTATIONS: dict[str, Mutation] = {
+    "insert": insert_statement,
+    "delete": delete_statement,
+    "modify": modify_argument,
+}
+
+
+def choose_mutation(rng: np.random.Generator, weights: dict[str, float]) -> str:
+    """Draw a mutation name with probability proportional to its weight."""
+    names = [n for n, w in weights.items() if w > 0]
+    if not names:
+        raise ValueError("every mutation weight is zero")
+    p = np.array([weights[n] for n in names], dtype=float)
+    return names[int(rng.choice(len(names), p=p / p.sum()))]
+

@@ -1,0 +1,189 @@
+"""Scoring candidates on Ray worker actors: the one module that imports `ray`.
+
+Owns the distributed evaluator. It honours the same contract as
+`search.evaluators.SerialEvaluator` (capacity / submit / collect / close) and gives
+the same results for the same candidates, so the search loop is unchanged:
+
+- a pool of `ScoringWorker` actors, each of which builds and compiles its scorer
+  once and then scores programs sent to it as *text*, parsed by the DSL parser
+  (nothing is ever `eval`ed);
+- as many candidates in flight as there are workers; results are integrated as
+  they arrive (asynchronous steady state, no barrier);
+- each worker pins its JAX/XLA thread pool to its CPU share, so N workers on N
+  cores do not fight;
+- a worker that dies (process killed, node lost) is replaced and its candidate
+  re-sent; a candidate that has killed `max_worker_deaths` workers is reported
+  as failed ("worker_lost") instead of looping forever;
+- with no address a local Ray is started sized to the machine, with no
+  dashboard, bound to 127.0.0.1, and shut down at close; with an address
+  ("auto", "HOST:PORT", or RAY_ADDRESS) an existing cluster is joined.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import ray
+from ray.exceptions import RayActorError
+
+from search.config import EvaluatorConfig
+from search.records import WORST_FITNESS, Candidate, Result
+from search.scoring import ScorerSpec
+
+
+def _thread_env(cpus: float) -> dict[str, str]:
+    threads = str(max(1, int(math.floor(cpus))))
+    return {
+        # One XLA compute thread per CPU the worker was given; no eigen pool fan-out.
+        "XLA_FLAGS": f"--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={threads}",
+        "OMP_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+    }
+
+
+@ray.remote
+class ScoringWorker:
+    """A Ray actor that compiles a scorer once and scores programs sent as text."""
+
+    def __init__(self, spec: ScorerSpec, name: str):
+        from search.scoring import build_scorer
+
+        self.name = name
+        self.node = ray.get_runtime_context().get_node_id()
+        self.scorer = build_scorer(spec)
+
+    def score(self, text: str) -> Result:
+        from dsl.parser import parse
+        from search.scoring import score
+
+        return score(self.scorer, parse(text), worker=self.name, node=self.node)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def where(self) -> tuple[str, int]:
+        return self.node, os.getpid()
+
+
+@dataclass
+class _Slot:
+    worker: object
+    name: str
+    busy: bool = False
+
+
+class RayEvaluator:
+    """The evaluator contract over a pool of Ray actors."""
+
+    def __init__(self, spec: ScorerSpec, config: EvaluatorConfig, address: str | None = None):
+        self.spec = spec
+        self.config = config
+        self.started_ray = False
+        address = address or os.environ.get("RAY_ADDRESS") or None
+        if not ray.is_initialized():
+            if address:
+                ray.init(address=address, log_to_driver=False)
+            else:
+                os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+                ray.init(
+                    num_cpus=os.cpu_count(),
+                    include_dashboard=False,
+                    _node_ip_address="127.0.0.1",
+                    log_to_driver=False,
+                    configure_logging=False,
+                )
+                self.started_ray = True
+        self.capacity = config.workers
+        self._spawned = 0
+        self.slots = [self._spawn() for _ in range(config.workers)]
+        self.in_flight: dict[object, tuple[Candidate, _Slot]] = {}
+        self.deaths: dict[int, int] = {}
+        self.queue: list[Candidate] = []
+
+    def _spawn(self) -> _Slot:
+        name = f"worker-{self._spawned}"
+        self._spawned += 1
+        worker = ScoringWorker.options(
+            num_cpus=self.config.cpus_per_worker,
+            runtime_env={"env_vars": _thread_env(self.config.cpus_per_worker)},
+        ).remote(self.spec, name)
+        return _Slot(worker, name)
+
+    def submit(self, candidate: Candidate) -> None:
+        self.queue.append(candidate)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        for slot in self.slots:
+            if not self.queue:
+                return
+            if not slot.busy:
+                candidate = self.queue.pop(0)
+                slot.busy = True
+                ref = slot.worker.score.remote(candidate.text)
+                self.in_flight[ref] = (candidate, slot)
+
+    def collect(self) -> list[tuple[Candidate, Result]]:
+        """Block until at least one result is ready; return all that are."""
+        results: list[tuple[Candidate, Result]] = []
+        while not results and (self.in_flight or self.queue):
+            self._dispatch()
+            refs = list(self.in_flight)
+            # Block for one result, then take whatever else is already done.
+            ready, rest = ray.wait(refs, num_returns=1)
+            if rest:
+                ready += ray.wait(rest, num_returns=len(rest), timeout=0)[0]
+            for ref in ready:
+                candidate, slot = self.in_flight.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except RayActorError as exc:
+                    outcome = self._worker_died(candidate, slot, exc)
+                    if outcome is not None:
+                        results.append((candidate, outcome))
+                    continue
+                slot.busy = False
+                results.append((candidate, result))
+            self._dispatch()
+        return results
+
+    def _worker_died(self, candidate: Candidate, slot: _Slot, exc: Exception) -> Result | None:
+        # Replace the worker; re-send the candidate unless it has killed too many.
+        index = self.slots.index(slot)
+        self.slots[index] = self._spawn()
+        deaths = self.deaths.get(candidate.id, 0) + 1
+        self.deaths[candidate.id] = deaths
+        if deaths >= self.config.max_worker_deaths:
+            return Result(
+                "worker_lost",
+                WORST_FITNESS,
+                {},
+                0.0,
+                f"the candidate's evaluation ended {deaths} workers ({type(exc).__name__})",
+                worker=slot.name,
+            )
+        self.queue.insert(0, candidate)
+        return None
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (for fault-injection tests)."""
+        return ray.get([s.worker.pid.remote() for s in self.slots])
+
+    def close(self) -> None:
+        for slot in self.slots:
+            try:
+                ray.kill(slot.worker)
+            except Exception:  # already gone; nothing to release
+                pass
+        self.slots = []
+        if self.started_ray:
+            ray.shutdown()
+            self.started_ray = False
+
+
+def node_count() -> int:
+    """Alive nodes in the connected cluster."""
+    return sum(1 for n in ray.nodes() if n.get("Alive"))

@@ -1,0 +1,213 @@
+"""The run store: a run is a directory; every candidate is a row in SQLite.
+
+Owns what a run leaves on disk and its durability:
+- `config.yaml`: the resolved config the run was started with (resume reads it);
+- `candidates.sqlite`: one row per generated candidate (valid or not) with its
+  lineage, program text, hash, fingerprint, validity, result, cache hit, wall
+  time, worker and node, and `told_seq`, the order in which results entered the
+  population; plus an `events` table (restarts and later stages);
+- `checkpoint.json`: the search state (population, RNG, counters, cache), written
+  atomically (write a temporary file, then `os.replace`).
+
+Rows are committed as results arrive (SQLite in WAL mode: a killed process loses
+no committed row and never leaves a half-written one). A checkpoint may lag the
+rows; resume replays the rows told after it, so nothing recorded is lost or
+evaluated twice.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from search.records import Candidate, Result
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS candidates (
+    id INTEGER PRIMARY KEY,
+    parent_id INTEGER,
+    mutation TEXT NOT NULL,
+    program TEXT NOT NULL,
+    hash TEXT,
+    fingerprint TEXT,
+    valid INTEGER NOT NULL,
+    reason TEXT,
+    status TEXT,
+    fitness REAL,
+    metrics TEXT,
+    cache_hit INTEGER,
+    seconds REAL,
+    worker TEXT,
+    node TEXT,
+    num_statements INTEGER,
+    num_live INTEGER,
+    attempts INTEGER,
+    told_seq INTEGER UNIQUE,
+    generated_at_tell INTEGER,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS candidates_fitness ON candidates (fitness);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    at_told INTEGER,
+    detail TEXT,
+    created_at REAL NOT NULL
+);
+"""
+
+CONFIG_FILE = "config.yaml"
+DB_FILE = "candidates.sqlite"
+CHECKPOINT_FILE = "checkpoint.json"
+REPORT_DIR = "report"
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """A told candidate as stored (what replay and inspection read back)."""
+
+    id: int
+    parent_id: int | None
+    mutation: str
+    text: str
+    status: str
+    fitness: float
+    metrics: dict[str, Any]
+    cache_hit: bool
+    seconds: float
+    worker: str
+    node: str
+    told_seq: int
+    generated_at_tell: int
+
+
+class RunStore:
+    """One run directory: its database, checkpoint and report folder."""
+
+    def __init__(self, run_dir: str | Path):
+        self.dir = Path(run_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        (self.dir / REPORT_DIR).mkdir(exist_ok=True)
+        self.db = sqlite3.connect(self.dir / DB_FILE, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode survives a killed process (not a power cut) at far
+        # lower cost per commit than FULL; a lost row is replayed from checkpoint.
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+        self.db.commit()
+
+    # -- config and checkpoint ----------------------------------------------------
+
+    @property
+    def config_path(self) -> Path:
+        return self.dir / CONFIG_FILE
+
+    @property
+    def report_dir(self) -> Path:
+        return self.dir / REPORT_DIR
+
+    def write_config(self, config_dict: dict[str, Any]) -> None:
+        atomic_write_text(self.config_path, yaml.safe_dump(config_dict, sort_keys=False))
+
+    def save_checkpoint(self, state: dict[str, Any]) -> None:
+        """Write the search state atomically (a reader sees the old or the new one)."""
+        atomic_write_text(self.dir / CHECKPOINT_FILE, json.dumps(state))
+
+    def load_checkpoint(self) -> dict[str, Any] | None:
+        path = self.dir / CHECKPOINT_FILE
+        if not path.exists():
+            return None
+        return json.loads(path.read_text())
+
+    # -- rows -----------------------------------------------------------------
+
+    def record_invalid(self, child) -> None:
+        """Record a child that failed abstract execution (committed with the next tell)."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO candidates (id, parent_id, mutation, program, valid, reason,"
+            " status, created_at) VALUES (?, ?, ?, ?, 0, ?, 'invalid', ?)",
+            (child.id, child.parent_id, child.mutation, child.program.to_text(), child.reason,
+             time.time()),
+        )
+
+    def record_told(
+        self, candidate: Candidate, result: Result, told_seq: int, generated: int
+    ) -> None:
+        """Record a candidate with its result and commit (idempotent on replay)."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO candidates (id, parent_id, mutation, program, hash,"
+            " fingerprint, valid, reason, status, fitness, metrics, cache_hit, seconds, worker,"
+            " node, num_statements, num_live, attempts, told_seq, generated_at_tell, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                candidate.id, candidate.parent_id, candidate.mutation, candidate.text,
+                candidate.hash, candidate.fingerprint, result.message or None, result.status,
+                _db_float(result.fitness), json.dumps(result.metrics), int(result.cache_hit),
+                result.seconds, result.worker, result.node, candidate.num_statements,
+                candidate.num_live, candidate.attempts, told_seq, generated, time.time(),
+            ),
+        )
+        self.db.commit()
+
+    def record_event(self, kind: str, at_told: int, detail: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO events (kind, at_told, detail, created_at) VALUES (?, ?, ?, ?)",
+            (kind, at_told, json.dumps(detail), time.time()),
+        )
+        self.db.commit()
+
+    def has_event(self, kind: str, at_told: int) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM events WHERE kind = ? AND at_told = ?", (kind, at_told)
+        ).fetchone()
+        return row is not None
+
+    def told_after(self, told_seq: int) -> Iterator[StoredRow]:
+        """Told rows with `told_seq` greater than the given one, in told order."""
+        cursor = self.db.execute(
+            "SELECT id, parent_id, mutation, program, status, fitness, metrics, cache_hit,"
+            " seconds, worker, node, told_seq, generated_at_tell FROM candidates"
+            " WHERE told_seq > ? ORDER BY told_seq",
+            (told_seq,),
+        )
+        for row in cursor.fetchall():
+            yield StoredRow(
+                id=row[0], parent_id=row[1], mutation=row[2], text=row[3], status=row[4],
+                fitness=_py_float(row[5]), metrics=json.loads(row[6] or "{}"),
+                cache_hit=bool(row[7]), seconds=row[8] or 0.0, worker=row[9] or "",
+                node=row[10] or "", told_seq=row[11], generated_at_tell=row[12],
+            )
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        return self.db.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        self.db.commit()
+        self.db.close()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a crash leaves either the old or the new file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _db_float(value: float) -> float | None:
+    # SQLite REAL holds no -inf portably; NULL marks the worst fitness.
+    return value if math.isfinite(value) else None
+
+
+def _py_float(value: float | None) -> float:
+    return -math.inf if value is None else float(value)

@@ -1,0 +1,100 @@
+"""Mutations: each registered mutation, run over many seeds, behaves as specified."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dsl import InvalidProgram, check
+from dsl.library import load_builtin
+from search.mutation import MUTATIONS, MutationContext, choose_mutation, mutate_constant
+
+CONTEXT = MutationContext(max_length=20)
+PARENTS = ["adamw", "lion", "program4", "sgd"]
+
+
+@pytest.mark.parametrize("name", sorted(MUTATIONS))
+def test_every_mutation_eventually_makes_a_valid_different_child(name):
+    rng = np.random.default_rng(0)
+    for parent_name in PARENTS:
+        parent = load_builtin(parent_name)
+        valid_children = 0
+        for _ in range(200):
+            child = MUTATIONS[name](rng, parent, CONTEXT)
+            if child is None:
+                continue
+            assert child != parent or name == "modify"
+            assert len(child) <= CONTEXT.max_length
+            try:
+                check(child)
+            except InvalidProgram:
+                continue
+            valid_children += 1
+        assert valid_children > 10, f"{name} on {parent_name}"
+
+
+def test_insert_adds_one_statement_and_respects_the_length_limit():
+    rng = np.random.default_rng(1)
+    parent = load_builtin("adamw")
+    child = MUTATIONS["insert"](rng, parent, CONTEXT)
+    assert len(child) == len(parent) + 1
+    full = MutationContext(max_length=len(parent))
+    assert MUTATIONS["insert"](rng, parent, full) is None
+
+
+def test_delete_removes_one_statement_and_never_empties_a_program():
+    rng = np.random.default_rng(2)
+    parent = load_builtin("adamw")
+    assert len(MUTATIONS["delete"](rng, parent, CONTEXT)) == len(parent) - 1
+    assert MUTATIONS["delete"](rng, load_builtin("sgd").delete(0).delete(0).insert(
+        0, load_builtin("sgd").statements[1]), CONTEXT) is None
+
+
+def test_modify_changes_exactly_one_argument():
+    rng = np.random.default_rng(3)
+    parent = load_builtin("adamw")
+    for _ in range(100):
+        child = MUTATIONS["modify"](rng, parent, CONTEXT)
+        changed = [(a, b) for a, b in zip(parent, child) if a != b]
+        assert len(changed) <= 1
+        if changed:
+            before, after = changed[0]
+            assert before.op == after.op and before.target == after.target
+            assert sum(x != y for x, y in zip(before.args, after.args)) == 1
+
+
+def test_constants_are_redrawn_or_scaled_by_a_power_of_two():
+    rng = np.random.default_rng(4)
+    scaled = [mutate_constant(rng, 0.9, redraw_prob=0.0) for _ in range(500)]
+    redrawn = [mutate_constant(rng, 0.9, redraw_prob=1.0) for _ in range(500)]
+    assert all(v > 0 for v in scaled), "scaling by 2^N(0,1) keeps the sign"
+    assert np.std(np.log2(np.array(scaled) / 0.9)) == pytest.approx(1.0, abs=0.15)
+    assert np.mean(redrawn) == pytest.approx(0.0, abs=0.15)
+    assert np.std(redrawn) == pytest.approx(1.0, abs=0.15)
+
+
+def test_modify_eventually_touches_constants_of_adamw():
+    rng = np.random.default_rng(5)
+    parent = load_builtin("adamw")
+    constants = set(parent.constants())
+    seen_new_constant = False
+    for _ in range(200):
+        child = MUTATIONS["modify"](rng, parent, CONTEXT)
+        if set(child.constants()) - constants:
+            seen_new_constant = True
+            break
+    assert seen_new_constant
+
+
+def test_mutation_choice_follows_weights():
+    rng = np.random.default_rng(6)
+    draws = [choose_mutation(rng, {"insert": 3.0, "delete": 1.0, "modify": 0.0}) for _ in range(4000)]
+    assert "modify" not in draws
+    assert draws.count("insert") / len(draws) == pytest.approx(0.75, abs=0.03)
+
+
+def test_mutations_are_deterministic_for_a_seed():
+    parent = load_builtin("program4")
+    a = [MUTATIONS["insert"](np.random.default_rng(7), parent, CONTEXT) for _ in range(2)]
+    assert a[0] == a[1]
+
