@@ -19,8 +19,10 @@ tolerance allows for (its probes keep values O(1)):
   (and where an operand is infinite);
 - `sign(c * x)` -> `sign(x)` for c > 0: differs only where c * x underflows.
 Constant folding computes in float64 with the ops' numpy formulas, exactly what
-a float64 probe computes at run time (float32 executors differ by float32
-round-off of the folded value).
+a float64 probe computes at run time. Float32 executors see the folded value
+rounded once instead of each intermediate, and a constant expression whose
+intermediate overflows float32 but not float64 (1e30 * 1e30 / 1e40) folds to a
+finite number where float32 would give inf.
 """
 
 from __future__ import annotations

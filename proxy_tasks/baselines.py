@@ -21,10 +21,10 @@ from proxy_tasks.fitness import TaskScorer
 #: Shipped programs in the table, in column order.
 BASELINE_PROGRAMS = ("adamw", "lion", "sgd_momentum", "rmsprop", "signsgd")
 #: lr multipliers tried (relative to the program's own lr constant).
-LR_GRID = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+LR_GRID = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0)
 #: Weight decay tried, relative to the program's own decay constant (or to
 #: `DEFAULT_DECAY` for programs without one); 0 turns it off.
-WD_GRID = (0.0, 1.0, 10.0)
+WD_GRID = (0.0, 1.0, 3.0, 10.0, 30.0)
 DEFAULT_DECAY = 0.01
 TUNE_SEED = 0
 CHECK_SEED = 1000

@@ -40,7 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the process exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # Overrides (KEY=VALUE) may come after options; argparse stops collecting a
+    # positional list at the first option, so gather the stragglers here.
+    args, extra = parser.parse_known_args(argv)
+    stragglers = [e for e in extra if "=" in e and not e.startswith("-")]
+    if extra != stragglers or (stragglers and not hasattr(args, "overrides")):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if stragglers:
+        args.overrides = list(args.overrides) + stragglers
     try:
         status = args.func(args)
     except UserError as exc:

@@ -24,7 +24,9 @@ def _agree(program, seed: int) -> bool:
     w, grads, lrs = _inputs(seed)
     expected = np.asarray(run_steps(program, w, grads, lrs, LAYOUT))
     got = run_host(compile_host(program, np.float32), w, grads, lrs, LAYOUT)
-    scale = np.nanmax(np.abs(np.where(np.isfinite(expected), expected, 0.0)), initial=1.0)
+    scale = np.nanmax(
+        np.abs(np.where(np.isfinite(expected), expected, 0.0)), initial=1.0
+    )
     close = np.isclose(got, expected, rtol=1e-4, atol=1e-4 * scale, equal_nan=True)
     return bool(close.all())
 
@@ -35,12 +37,9 @@ def test_shipped_programs_agree_with_the_reference():
 
 
 def test_random_programs_agree_with_the_reference():
-    agreed = 0
     for seed in range(25):
         p = random_program(np.random.default_rng(seed), 10)
-        agreed += _agree(p, seed)
-    # float32 chaos (tan of large values, say) may split a rare program.
-    assert agreed >= 24
+        assert _agree(p, seed), f"seed {seed}\n{p}"
 
 
 def test_float64_is_the_default_and_dead_code_is_skipped():
