@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from dsl.analysis import InvalidProgram, analyze
-from dsl.fingerprint import fingerprint
-from dsl.hashing import semantic_hash
+from dsl.fingerprint import fingerprint, fingerprint_unchecked
+from dsl.hashing import semantic_hash, semantic_hash_unchecked
 from dsl.ops import OPS
 from dsl.parser import parse
 from dsl.program import Program
@@ -111,8 +111,9 @@ class Evolution:
                 f"{facts.num_live} live statements exceed the executor's "
                 f"{self.config.tasks.executor_length}"
             )
-        program_hash = semantic_hash(program)
-        program_fingerprint = fingerprint(program)
+        # `analyze` has checked the program; skip the keys' own re-check.
+        program_hash = semantic_hash_unchecked(program)
+        program_fingerprint = fingerprint_unchecked(program)
         key = program_hash if self.config.cache_key == "hash" else program_fingerprint
         candidate = Candidate(
             id=self.next_id,
