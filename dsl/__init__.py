@@ -6,15 +6,23 @@ Public API:
     Program.to_text()                 the canonical text; parse's exact inverse
     load_program(path_or_name)        a checked program from a file or built-in name
     to_optax(program, learning_rate)  an optax.GradientTransformation
+    analyze(program)                  kinds, validity, cross-step liveness
+    semantic_hash / fingerprint       duplicate keys (structure / behaviour)
+    check_equivalence(a, b)           are two programs the same optimizer?
+    simplify(program)                 an equivalent, shorter, canonical program
     OPS                               the op registry (45 ops)
 """
 
 from dsl.analysis import InvalidProgram, analyze, check, live_program
+from dsl.equivalence import check_equivalence
 from dsl.export import to_optax, to_python_source
+from dsl.fingerprint import fingerprint
+from dsl.hashing import semantic_hash
 from dsl.loading import load_program
 from dsl.ops import OPS, Kind, LeafLayout, Op, OpRegistry
 from dsl.parser import ProgramError, parse
 from dsl.program import Const, Program, Statement, Var
+from dsl.simplify import simplify
 
 __all__ = [
     "OPS",
@@ -30,9 +38,13 @@ __all__ = [
     "Var",
     "analyze",
     "check",
+    "check_equivalence",
+    "fingerprint",
     "live_program",
     "load_program",
     "parse",
+    "semantic_hash",
+    "simplify",
     "to_optax",
     "to_python_source",
 ]

@@ -33,6 +33,37 @@ from search.records import WORST_FITNESS, Candidate, Result
 from search.scoring import ScorerSpec
 
 
+def _single_node_on_loopback() -> tuple[str | None, bool]:
+    """Make the next `ray.init` start a single-node instance bound to 127.0.0.1.
+
+    Ray takes the loopback address as the node IP when multi-node clusters are
+    disabled (its own default on macOS and Windows), so GCS, raylet and agents
+    then listen on loopback only. Child processes read the variable; this process
+    read it when `ray` was imported, so its cached copy is updated too.
+    """
+    from ray._private import ray_constants
+
+    previous = (os.environ.get(_CLUSTER_ENV), ray_constants.ENABLE_RAY_CLUSTER)
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ[_CLUSTER_ENV] = "0"
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    return previous
+
+
+def _restore_cluster_mode(previous: tuple[str | None, bool]) -> None:
+    from ray._private import ray_constants
+
+    env, flag = previous
+    if env is None:
+        os.environ.pop(_CLUSTER_ENV, None)
+    else:
+        os.environ[_CLUSTER_ENV] = env
+    ray_constants.ENABLE_RAY_CLUSTER = flag
+
+
+_CLUSTER_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
 def _thread_env(cpus: float) -> dict[str, str]:
     threads = str(max(1, int(math.floor(cpus))))
     return {
@@ -87,11 +118,10 @@ class RayEvaluator:
             if address:
                 ray.init(address=address, log_to_driver=False)
             else:
-                os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+                self._cluster_mode = _single_node_on_loopback()
                 ray.init(
                     num_cpus=os.cpu_count(),
                     include_dashboard=False,
-                    _node_ip_address="127.0.0.1",
                     log_to_driver=False,
                     configure_logging=False,
                 )
@@ -181,6 +211,7 @@ class RayEvaluator:
         self.slots = []
         if self.started_ray:
             ray.shutdown()
+            _restore_cluster_mode(self._cluster_mode)
             self.started_ray = False
 
 
