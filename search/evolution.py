@@ -215,11 +215,8 @@ class Evolution:
             counters.cache_hits += 1
         else:
             counters.evaluated += 1
-            if result.status != "worker_lost":
-                self.cache.put(
-                    candidate.key,
-                    {"status": result.status, "fitness": result.fitness, "metrics": result.metrics},
-                )
+            if is_cacheable(result):
+                self.cache.put(candidate.key, cache_value(result))
         if result.status != "ok":
             counters.failed += 1
         fitness = result.fitness if result.status == "ok" else WORST_FITNESS
@@ -303,7 +300,10 @@ class Evolution:
             "population": [[m.candidate_id, _encode_float(m.fitness)] for m in self.population],
             "programs": {str(i): self.programs[i].to_text() for i in sorted(ids)},
             "rng": self.rng.bit_generator.state,
-            "cache": self.cache.state(),
+            # Cache entries are not stored: every one is a recorded evaluation, and
+            # the run store rebuilds them (`from_state(..., cache_entries)`), which
+            # keeps checkpoints the size of the population, not of the search.
+            "cache_counters": {"hits": self.cache.hits, "misses": self.cache.misses},
             "counters": asdict(self.counters),
             "next_id": self.next_id,
             "best": [self.best.candidate_id, _encode_float(self.best.fitness)] if self.best else None,
@@ -313,14 +313,20 @@ class Evolution:
         }
 
     @classmethod
-    def from_state(cls, config: SearchConfig, seed_program: Program, state: dict) -> "Evolution":
+    def from_state(
+        cls, config: SearchConfig, seed_program: Program, state: dict, cache_entries=()
+    ) -> "Evolution":
+        """Rebuild from `state()`; `cache_entries` are (key, value) pairs in the
+        order they were put (the evaluations told up to the checkpoint)."""
         evolution = cls(config, seed_program)
         evolution.population = deque(
             Member(int(i), _decode_float(f)) for i, f in state["population"]
         )
         evolution.programs = {int(i): parse(t) for i, t in state["programs"].items()}
         evolution.rng.bit_generator.state = state["rng"]
-        evolution.cache = EvaluationCache.from_state(state["cache"])
+        evolution.cache = EvaluationCache.from_state(
+            {"entries": list(cache_entries), **state["cache_counters"]}
+        )
         evolution.counters = Counters(**state["counters"])
         evolution.next_id = state["next_id"]
         if state["best"] is not None:
@@ -331,6 +337,15 @@ class Evolution:
             c["id"]: candidate_from_dict(c) for c in state["pending"]
         }
         return evolution
+
+
+def is_cacheable(result: Result) -> bool:
+    """Evaluated results are cached, except losses of a worker (not the program's doing)."""
+    return not result.cache_hit and result.status != "worker_lost"
+
+
+def cache_value(result: Result) -> dict[str, Any]:
+    return {"status": result.status, "fitness": result.fitness, "metrics": result.metrics}
 
 
 def candidate_to_dict(candidate: Candidate) -> dict[str, Any]:

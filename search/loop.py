@@ -20,7 +20,7 @@ from dsl.program import Program
 from search.config import SearchConfig
 from search.errors import UserError
 from search.evaluators import Evaluator
-from search.evolution import Evolution
+from search.evolution import Evolution, cache_value, is_cacheable
 from search.progress import Progress
 from search.records import Candidate, Result
 from search.report import write_report
@@ -68,7 +68,14 @@ class SearchRunner:
         if checkpoint is None:
             self.evolution = Evolution(config, seed)
         else:
-            self.evolution = Evolution.from_state(config, seed, checkpoint)
+            entries = (
+                (key, cache_value(result))
+                for key, result in store.evaluated_up_to(
+                    checkpoint["counters"]["told"], config.cache_key
+                )
+                if is_cacheable(result)
+            )
+            self.evolution = Evolution.from_state(config, seed, checkpoint, entries)
         self.in_flight: dict[int, Candidate] = {}
         self._stop = False
 

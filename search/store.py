@@ -186,6 +186,19 @@ class RunStore:
                 node=row[10] or "", told_seq=row[11], generated_at_tell=row[12],
             )
 
+    def evaluated_up_to(self, told_seq: int, key_column: str) -> Iterator[tuple[str, Result]]:
+        """(cache key, result) of rows evaluated (not cache hits) up to `told_seq`,
+        in told order: what the evaluation cache held at that point."""
+        if key_column not in ("hash", "fingerprint"):
+            raise ValueError(f"unknown key column {key_column!r}")
+        cursor = self.db.execute(
+            f"SELECT {key_column}, status, fitness, metrics FROM candidates"
+            " WHERE told_seq <= ? AND cache_hit = 0 ORDER BY told_seq",
+            (told_seq,),
+        )
+        for key, status, fitness, metrics in cursor:
+            yield key, Result(status, _py_float(fitness), json.loads(metrics or "{}"))
+
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         return self.db.execute(sql, params).fetchall()
 
