@@ -91,7 +91,8 @@ def compiled_task(task_name: str, max_length: int) -> TaskProgram:
 
 
 class TaskScorer:
-    """Scores programs on one task; compiles once, on `warmup()` or first use.
+    """Scores programs on one task; compiles once, on `warmup()` or first use
+    (compile time never counts against a candidate's time budget).
 
     Construction is cheap and the object pickles as its configuration, so a
     worker process rebuilds and compiles it locally.
@@ -136,6 +137,7 @@ class TaskScorer:
             time_budget_s = BUDGET_FACTOR * self.task.declared_cost_s * scale + BUDGET_SLACK_S
         self.time_budget_s = float(time_budget_s)
         self._program: TaskProgram | None = None
+        self._warm = False
 
     def config(self) -> dict:
         """The constructor arguments: all a worker needs to rebuild this scorer."""
@@ -167,8 +169,10 @@ class TaskScorer:
         from dsl.library import load_builtin
 
         start = time.perf_counter()
-        self._compiled()
-        self._run(encode(load_builtin("sgd"), self.max_length), 0, math.inf)
+        if not self._warm:
+            self._compiled()
+            self._run(encode(load_builtin("sgd"), self.max_length), 0, math.inf)
+            self._warm = True
         return time.perf_counter() - start
 
     def _compiled(self) -> TaskProgram:
@@ -185,8 +189,8 @@ class TaskScorer:
         except (InvalidProgram, ValueError) as exc:
             return _failure("invalid", str(exc), start)
         try:
-            self._compiled()
-            start = time.perf_counter()  # a first call's compile is not the candidate's time
+            self.warmup()
+            start = time.perf_counter()  # compiling is not the candidate's time
             return self._run(code, seed, start + self.time_budget_s, start)
         except Exception as exc:  # a candidate's crash is data; the search goes on
             return _failure("error", f"{type(exc).__name__}: {exc}", start)

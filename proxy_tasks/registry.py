@@ -159,9 +159,9 @@ _family(
         data="stdlib_text",
         data_args=_args(context=8, num_train=20000, num_val=2000),
         model="char_mlp",
-        model_args=_args(vocab=_V, context=8, embed=8, hidden=64),
+        model_args=_args(vocab=_V, context=8, embed=8, hidden=48),
         num_steps=200,
-        batch_size=128,
+        batch_size=64,
         declared_cost_s=0.08,
         description="next character of stdlib source, MLP over an 8-char window",
     ),
@@ -192,7 +192,7 @@ _family(
         model="transformer",
         model_args=_args(vocab=_V, context=16, width=16, layers=1, heads=2),
         num_steps=100,
-        batch_size=16,
+        batch_size=8,
         schedule="warmup_cosine",
         declared_cost_s=0.1,
         description="next character at every position, 1-layer width-16 Transformer",
@@ -213,21 +213,21 @@ _family(
     ),
 )
 
-# --- synthetic classification from a teacher network, with label noise.
+# --- synthetic classification from a teacher network, 30% flipped training labels,
+# large batch, short budget: the suite's Lion-favouring family (docs/tasks.md).
 _family(
     Task(
         name="teacher-noisy",
         tier="proxy",
         family="teacher-noisy",
         data="teacher",
-        data_args=_args(dim=32, hidden=64, num_classes=8, num_train=4096, num_val=1024, label_noise=0.3),
+        data_args=_args(dim=32, hidden=64, num_classes=8, num_train=4096, num_val=4096, label_noise=0.3),
         model="mlp",
         model_args=_args(sizes=(32, 64, 8)),
-        num_steps=200,
-        batch_size=256,
-        declared_cost_s=0.06,
-        description="teacher-network classes, 30% flipped training labels, validation error",
-        metric="loss",
+        num_steps=100,
+        batch_size=512,
+        declared_cost_s=0.08,
+        description="teacher-network classes, 30% flipped training labels, batch 512",
     ),
     x10=dict(
         data_args=_args(dim=64, hidden=128, num_classes=8, num_train=16384, num_val=2048, label_noise=0.3),
@@ -237,7 +237,7 @@ _family(
         declared_cost_s=0.8,
     ),
     x100=dict(
-        data_args=_args(dim=64, hidden=128, num_classes=8, num_train=65536, num_val=4096, label_noise=0.3),
+        data_args=_args(dim=64, hidden=128, num_classes=8, num_train=65536, num_val=8192, label_noise=0.3),
         model_args=_args(sizes=(64, 512, 512, 8)),
         num_steps=800,
         batch_size=2048,

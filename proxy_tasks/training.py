@@ -26,6 +26,7 @@ from jax.flatten_util import ravel_pytree
 
 from dsl.executor import ProgramCode, init_registers, make_step
 from dsl.ops import LeafLayout
+from dsl.reference import run_step
 from proxy_tasks.registry import Task
 
 
@@ -45,6 +46,26 @@ def executor_stepper(layout: LeafLayout, max_length: int, num_params: int) -> St
     """The compile-once interpreter: any program of `max_length` is data."""
     step = make_step(layout, max_length, num_params, unroll=False)
     return Stepper(lambda code, w: init_registers(code, max_length, w), step)
+
+
+def reference_stepper(program):
+    """A `make_stepper` tracing `program` through the reference interpreter.
+
+    Compiles a new training function per program: the slow path the executor
+    replaces, kept as its correctness oracle and benchmark baseline.
+    """
+
+    def make(layout: LeafLayout, max_length: int, num_params: int) -> Stepper:
+        def init(code, w):
+            return jnp.zeros_like(w), jnp.zeros_like(w)
+
+        def step(code, state, w, g, lr):
+            update, m, v = run_step(program, w, g, state[0], state[1], lr, layout)
+            return update, (m, v)
+
+        return Stepper(init, step)
+
+    return make
 
 
 class Carry(NamedTuple):

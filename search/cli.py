@@ -19,9 +19,11 @@ from search.errors import UserError
 #: Modules that each add one or more subcommands, in help order.
 COMMAND_MODULES = [
     "search.commands.program_commands",
+    "search.commands.task_commands",
     "search.commands.analysis_commands",
     "search.commands.run_commands",
     "search.commands.bench_command",
+    "funnel.commands",
 ]
 
 

@@ -5,7 +5,10 @@ evaluator has the same contract, so the loop cannot tell them apart and both giv
 the same results on the same inputs:
 
     capacity                 how many candidates may be in flight
-    submit(candidate)        start scoring a candidate
+    submit(candidate, spec=None)
+                             start scoring a candidate; `spec` scores it on
+                             other tasks than the search's (funnel stages),
+                             each worker keeping one compiled scorer per spec
     collect() -> [(candidate, result), ...]
                              block until at least one result is ready
     close()                  release workers
@@ -26,7 +29,7 @@ from search.scoring import ScorerSpec, build_scorer, score
 class Evaluator(Protocol):
     capacity: int
 
-    def submit(self, candidate: Candidate) -> None: ...
+    def submit(self, candidate: Candidate, spec: ScorerSpec | None = None) -> None: ...
 
     def collect(self) -> list[tuple[Candidate, Result]]: ...
 
@@ -41,16 +44,20 @@ class SerialEvaluator:
     def __init__(self, spec: ScorerSpec):
         self.spec = spec
         self.scorer = build_scorer(spec)
-        self.queue: deque[Candidate] = deque()
+        self.scorers = {spec: self.scorer}
+        self.queue: deque[tuple[Candidate, ScorerSpec]] = deque()
 
-    def submit(self, candidate: Candidate) -> None:
-        self.queue.append(candidate)
+    def submit(self, candidate: Candidate, spec: ScorerSpec | None = None) -> None:
+        self.queue.append((candidate, spec or self.spec))
 
     def collect(self) -> list[tuple[Candidate, Result]]:
         if not self.queue:
             return []
-        candidate = self.queue.popleft()
-        return [(candidate, score(self.scorer, candidate.program, worker="serial"))]
+        candidate, spec = self.queue.popleft()
+        if spec not in self.scorers:
+            self.scorers[spec] = build_scorer(spec)
+        return [(candidate, score(self.scorers[spec], candidate.program, worker="serial"))]
 
     def close(self) -> None:
         self.queue.clear()
+        self.scorers = {self.spec: self.scorer}

@@ -7,6 +7,8 @@ the same results for the same candidates, so the search loop is unchanged:
 - a pool of `ScoringWorker` actors, each of which builds and compiles its scorer
   once and then scores programs sent to it as *text*, parsed by the DSL parser
   (nothing is ever `eval`ed);
+- a candidate may carry its own `ScorerSpec` (funnel stages score on larger
+  tasks through the same workers); a worker builds one scorer per spec, once;
 - as many candidates in flight as there are workers; results are integrated as
   they arrive (asynchronous steady state, no barrier);
 - each worker pins its JAX/XLA thread pool to its CPU share, so N workers on N
@@ -84,13 +86,17 @@ class ScoringWorker:
 
         self.name = name
         self.node = ray.get_runtime_context().get_node_id()
-        self.scorer = build_scorer(spec)
+        self.spec = spec
+        self.scorers = {spec: build_scorer(spec)}
 
-    def score(self, text: str) -> Result:
+    def score(self, text: str, spec: ScorerSpec | None = None) -> Result:
         from dsl.parser import parse
-        from search.scoring import score
+        from search.scoring import build_scorer, score
 
-        return score(self.scorer, parse(text), worker=self.name, node=self.node)
+        spec = spec or self.spec
+        if spec not in self.scorers:
+            self.scorers[spec] = build_scorer(spec)
+        return score(self.scorers[spec], parse(text), worker=self.name, node=self.node)
 
     def pid(self) -> int:
         return os.getpid()
@@ -129,9 +135,9 @@ class RayEvaluator:
         self.capacity = config.workers
         self._spawned = 0
         self.slots = [self._spawn() for _ in range(config.workers)]
-        self.in_flight: dict[object, tuple[Candidate, _Slot]] = {}
-        self.deaths: dict[int, int] = {}
-        self.queue: list[Candidate] = []
+        self.in_flight: dict[object, tuple[Candidate, ScorerSpec | None, _Slot]] = {}
+        self.deaths: dict[tuple[int, ScorerSpec | None], int] = {}
+        self.queue: list[tuple[Candidate, ScorerSpec | None]] = []
 
     def _spawn(self) -> _Slot:
         name = f"worker-{self._spawned}"
@@ -142,8 +148,8 @@ class RayEvaluator:
         ).remote(self.spec, name)
         return _Slot(worker, name)
 
-    def submit(self, candidate: Candidate) -> None:
-        self.queue.append(candidate)
+    def submit(self, candidate: Candidate, spec: ScorerSpec | None = None) -> None:
+        self.queue.append((candidate, spec))
         self._dispatch()
 
     def _dispatch(self) -> None:
@@ -151,10 +157,10 @@ class RayEvaluator:
             if not self.queue:
                 return
             if not slot.busy:
-                candidate = self.queue.pop(0)
+                candidate, spec = self.queue.pop(0)
                 slot.busy = True
-                ref = slot.worker.score.remote(candidate.text)
-                self.in_flight[ref] = (candidate, slot)
+                ref = slot.worker.score.remote(candidate.text, spec)
+                self.in_flight[ref] = (candidate, spec, slot)
 
     def collect(self) -> list[tuple[Candidate, Result]]:
         """Block until at least one result is ready; return all that are."""
@@ -167,11 +173,11 @@ class RayEvaluator:
             if rest:
                 ready += ray.wait(rest, num_returns=len(rest), timeout=0)[0]
             for ref in ready:
-                candidate, slot = self.in_flight.pop(ref)
+                candidate, spec, slot = self.in_flight.pop(ref)
                 try:
                     result = ray.get(ref)
                 except RayActorError as exc:
-                    outcome = self._worker_died(candidate, slot, exc)
+                    outcome = self._worker_died(candidate, spec, slot, exc)
                     if outcome is not None:
                         results.append((candidate, outcome))
                     continue
@@ -180,12 +186,14 @@ class RayEvaluator:
             self._dispatch()
         return results
 
-    def _worker_died(self, candidate: Candidate, slot: _Slot, exc: Exception) -> Result | None:
+    def _worker_died(
+        self, candidate: Candidate, spec: ScorerSpec | None, slot: _Slot, exc: Exception
+    ) -> Result | None:
         # Replace the worker; re-send the candidate unless it has killed too many.
         index = self.slots.index(slot)
         self.slots[index] = self._spawn()
-        deaths = self.deaths.get(candidate.id, 0) + 1
-        self.deaths[candidate.id] = deaths
+        deaths = self.deaths.get((candidate.id, spec), 0) + 1
+        self.deaths[(candidate.id, spec)] = deaths
         if deaths >= self.config.max_worker_deaths:
             return Result(
                 "worker_lost",
@@ -195,7 +203,7 @@ class RayEvaluator:
                 f"the candidate's evaluation ended {deaths} workers ({type(exc).__name__})",
                 worker=slot.name,
             )
-        self.queue.insert(0, candidate)
+        self.queue.insert(0, (candidate, spec))
         return None
 
     def worker_pids(self) -> list[int]:

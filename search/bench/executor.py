@@ -23,9 +23,14 @@ import jax.numpy as jnp
 
 from dsl.executor import encode, init_registers, make_step
 from dsl.library import load_builtin
-from dsl.reference import run_step
 from proxy_tasks.registry import get_task
-from proxy_tasks.training import Stepper, TaskProgram, run_keys, train_and_evaluate
+from proxy_tasks.training import (
+    Stepper,
+    TaskProgram,
+    reference_stepper,
+    run_keys,
+    train_and_evaluate,
+)
 
 #: Programs cycled through as "candidates" (different code, same compiled function).
 CANDIDATES = ("adamw", "lion", "rmsprop", "sgd_momentum", "signsgd", "program4")
@@ -44,20 +49,6 @@ def _handwritten_adamw(layout, max_length, num_params) -> Stepper:
         return update, (m, v)
 
     return Stepper(init, step)
-
-
-def _reference_stepper(program):
-    def make(layout, max_length, num_params) -> Stepper:
-        def init(code, w):
-            return jnp.zeros_like(w), jnp.zeros_like(w)
-
-        def step(code, state, w, g, lr):
-            update, m, v = run_step(program, w, g, state[0], state[1], lr, layout)
-            return update, (m, v)
-
-        return Stepper(init, step)
-
-    return make
 
 
 def _unrolled_stepper(layout, max_length, num_params) -> Stepper:
@@ -109,7 +100,7 @@ def measure_executor(
 
     start = time.perf_counter()
     for program, code in zip(programs[:num_fresh_compiles], codes):
-        fresh = TaskProgram(task, max_length, make_stepper=_reference_stepper(program))
+        fresh = TaskProgram(task, max_length, make_stepper=reference_stepper(program))
         train_and_evaluate(fresh, code, keys, lr_scales)
     per_candidate_s = (time.perf_counter() - start) / num_fresh_compiles
 

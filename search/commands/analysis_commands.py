@@ -41,6 +41,21 @@ def register(subparsers) -> None:
         action="store_true",
         help="also run the equivalence check against the input (reported on stderr)",
     )
+    p.add_argument(
+        "--ablate",
+        metavar="TASK",
+        help="then remove statements whose removal changes fitness on TASK by at most "
+        "--tolerance (prints a table of what went and what it cost)",
+    )
+    p.add_argument(
+        "--tolerance", type=float, default=0.02, help="fitness tolerance for --ablate (default 0.02)"
+    )
+    p.add_argument("--seeds", type=int, default=4, help="seeds per --ablate evaluation (default 4)")
+    p.add_argument(
+        "--lr-multipliers",
+        default="0.3,1,3,10,30",
+        help="lr factors for --ablate; the best counts (default 0.3,1,3,10,30)",
+    )
     p.set_defaults(func=cmd_simplify)
 
 
@@ -73,6 +88,8 @@ def cmd_simplify(args: argparse.Namespace) -> int:
     from dsl.simplify import simplify
 
     program = load(args.program)
+    if getattr(args, "ablate", None):
+        return _ablate(args, program)
     simple = simplify(program)
     facts = analyze(program)
     print(
@@ -86,4 +103,26 @@ def cmd_simplify(args: argparse.Namespace) -> int:
         verdict = check_equivalence(program, simple)
         print(f"# check: {verdict.describe()}", file=sys.stderr)
         return 0 if verdict.equivalent else 1
+    return 0
+
+
+def _ablate(args: argparse.Namespace, program) -> int:
+    """`simplify --ablate TASK`: static simplification, then fitness-based removal."""
+    from funnel.ablation import ablate, task_score  # funnel integration (issue 7)
+    from funnel.lion_family import match_lion
+
+    try:
+        mults = tuple(float(x) for x in args.lr_multipliers.split(","))
+    except ValueError:
+        raise UserError(f"--lr-multipliers {args.lr_multipliers!r}: expected numbers like 1,3,10")
+    if args.tolerance < 0 or args.seeds < 1 or not all(m > 0 for m in mults):
+        raise UserError("--tolerance must be >= 0, --seeds >= 1, lr multipliers > 0")
+    try:
+        score = task_score(args.ablate, args.seeds, lr_multipliers=mults)
+    except KeyError as exc:
+        raise UserError(f"--ablate: {exc.args[0]}") from None
+    result = ablate(program, score, args.tolerance, args.ablate, args.seeds)
+    print(result.table())
+    print(result.final.to_text(), end="")
+    print(f"# {match_lion(result.final).describe()}")
     return 0

@@ -19,6 +19,11 @@ def register(subparsers) -> None:
     p.add_argument("--run-dir", help="where to write the run (default runs/NAME-TIMESTAMP)")
     p.add_argument("--address", help="Ray cluster to join ('auto' or HOST:PORT)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="shrink every budget (population, candidates, seeds, funnel) to run in minutes",
+    )
     p.set_defaults(func=cmd_run)
 
     p = subparsers.add_parser("lineage", help="the chain of mutations from the seed to a program")
@@ -49,6 +54,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not args.config:
             raise UserError("give a config file (e.g. configs/quickstart.yaml) or --resume RUN_DIR")
         config = load_config(args.config, args.overrides)
+        if getattr(args, "smoke", False):
+            from funnel.commands import smoke  # funnel integration (issue 7)
+
+            config = smoke(config)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_dir = Path(args.run_dir or f"runs/{config.name}-{stamp}")
         if (run_dir / "candidates.sqlite").exists():
@@ -62,14 +71,27 @@ def launch(config, run_dir: Path, address: str | None = None, quiet: bool = Fals
     from search.progress import Progress
     from search.store import RunStore
 
+    # --- funnel integration (issue 7): validate the funnel/metaval sections,
+    # meta-validation as a search hook, the funnel after the search. The CLI is the
+    # one place search imports funnel, lazily.
+    hooks = []
+    if config.funnel or config.metaval:
+        from funnel.commands import check_sections, search_hooks
+
+        check_sections(config, str(run_dir / "config.yaml"))
+        hooks = search_hooks(config)
     evaluator = make_evaluator(config, address)
     store = RunStore(run_dir)
     try:
         store.write_config(config.to_dict())
         progress = Progress(config.max_candidates, enabled=None if not quiet else False)
-        runner = SearchRunner(config, store, evaluator, progress)
+        runner = SearchRunner(config, store, evaluator, progress, hooks=hooks)
         print(f"run directory: {run_dir}")
         outcome = runner.run()
+        if config.funnel and not outcome.interrupted:
+            from funnel.commands import finish
+
+            finish(store, config, evaluator)
     finally:
         evaluator.close()
         store.close()
@@ -126,6 +148,9 @@ def show_run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.json:
+        from funnel.commands import final_fields  # funnel integration (issue 7)
+
+        summary.update(final_fields(args.target))
         summary["top"] = [{"id": t.id, "fitness": t.fitness, "program": t.text} for t in top]
         print(json.dumps(summary, indent=1))
         return 0

@@ -1,0 +1,269 @@
+"""Is a program in the Lion family? A structural match, confirmed by equivalence.
+
+Owns the definition used by every report of this project. A program is in the
+Lion family (Chen et al. 2023, Program 1) when its statically simplified form is
+
+    update = (sign(interp(g', m, b1)) [+ w * wd]) * (lr * s)
+    m      = interp(g', m, b2)
+
+with 0 < b1, b2 < 1, s > 0, and the same g' in both interps, where g' is the
+gradient `g` possibly passed through sign-preserving monotone transforms
+(`arcsin`, `tanh`, `clip_by_global_norm`, scaling by a positive constant, ...:
+Program 4's `arcsin(clip_by_global_norm(g, lr))` qualifies). The momentum may sit
+in either state slot. b1 = b2 (sign of an EMA of gradients, "signum") matches the
+definition too; `LionMatch.distinct_betas` says whether the two interps differ, as
+Lion's do.
+
+The structural match extracts the constants; the verdict is then confirmed with
+`dsl.equivalence.check_equivalence` against a Lion program written from those
+constants (`lion_text`), so a match never rests on the pattern code alone.
+
+How: the simplified program is symbolically executed into expression trees
+(tuples), whose shape is then compared; the simplifier's canonical form keeps the
+variety of shapes small (it folds constants, merges chained interps and rewrites
+`m / sqrt(m * m)` to `sign(m)`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dsl.analysis import InvalidProgram
+from dsl.equivalence import check_equivalence
+from dsl.parser import parse
+from dsl.program import INPUTS, STATE_SLOTS, Const, Program, Var
+from dsl.simplify import simplify
+
+#: Element-wise ops that are odd (sign-preserving) and increasing.
+MONOTONE_ODD = frozenset(
+    {"arcsin", "arctan", "arctanh", "sinh", "tanh", "arcsinh", "cube", "cbrt", "expm1"}
+)
+
+
+@dataclass(frozen=True)
+class LionMatch:
+    """The verdict of `match_lion`.
+
+    Attributes:
+        lion_family: the structure matched and the equivalence check confirmed it.
+        reason: why not (empty when it is).
+        b1, b2: the interp constants of the update and of the momentum.
+        weight_decay: the `w` coefficient (0.0 if absent).
+        lr_scale: the factor on `lr`.
+        preprocess: statements computing g' from g (empty when g' is g), as
+            text lines assigning `gp`.
+        distinct_betas: b1 != b2, as in Lion.
+        simplified: the statically simplified program the match ran on.
+        lion: the Lion program written from the found constants (text).
+    """
+
+    lion_family: bool
+    reason: str = ""
+    b1: float | None = None
+    b2: float | None = None
+    weight_decay: float = 0.0
+    lr_scale: float | None = None
+    preprocess: tuple[str, ...] = ()
+    distinct_betas: bool = False
+    simplified: str = ""
+    lion: str = ""
+
+    def describe(self) -> str:
+        """One line for people."""
+        if not self.lion_family:
+            return f"not in the Lion family: {self.reason}"
+        pre = f", g' = {'; '.join(self.preprocess)}" if self.preprocess else ""
+        return (
+            f"Lion family: b1 {self.b1:g}, b2 {self.b2:g}, weight decay "
+            f"{self.weight_decay:g}, lr x {self.lr_scale:g}{pre}"
+        )
+
+
+def lion_text(
+    b1: float, b2: float, weight_decay: float, lr_scale: float, preprocess: tuple[str, ...] = ()
+) -> str:
+    """Lion's program text with the given constants (Chen et al. 2023, Program 1).
+
+    `preprocess` lines (e.g. `gp = arcsin(g)`) compute the g' both interps read;
+    the last one must assign `gp`.
+    """
+    grad = "gp" if preprocess else "g"
+    lines = [f"    {line}" for line in preprocess]
+    lines += [
+        f"    c = interp({grad}, m, {float(b1)!r})",
+        "    update = sign(c)",
+    ]
+    if weight_decay:
+        lines += [f"    wd = w * {float(weight_decay)!r}", "    update = update + wd"]
+    lines += [
+        f"    lr = lr * {float(lr_scale)!r}",
+        "    update = update * lr",
+        f"    m = interp({grad}, m, {float(b2)!r})",
+    ]
+    return "def train(w, g, m, v, lr):\n" + "\n".join(lines) + "\n    return update, m, v\n"
+
+
+def match_lion(program: Program) -> LionMatch:
+    """Whether `program` is in the Lion family (see the module docstring)."""
+    try:
+        simple = simplify(program)
+    except InvalidProgram as exc:
+        return LionMatch(False, f"invalid program: {exc}")
+    text = simple.to_text()
+    found = _match_structure(simple)
+    if isinstance(found, str):
+        return LionMatch(False, found, simplified=text)
+    b1, b2, wd, scale, grad = found
+    preprocess = _preprocess_lines(grad)
+    lion = lion_text(b1, b2, wd, scale, preprocess)
+    verdict = check_equivalence(simple, parse(lion))
+    common = dict(
+        b1=b1, b2=b2, weight_decay=wd, lr_scale=scale, preprocess=preprocess,
+        distinct_betas=b1 != b2, simplified=text, lion=lion,
+    )
+    if not verdict.equivalent:
+        return LionMatch(False, f"structure matched but {verdict.describe()}", **common)
+    return LionMatch(True, **common)
+
+
+# -- structure -------------------------------------------------------------------
+
+# An expression is ("in", name) | ("const", value) | (op, arg, ...).
+
+
+def _expressions(program: Program) -> dict[str, tuple]:
+    env: dict[str, tuple] = {name: ("in", name) for name in INPUTS}
+    for st in program:
+        args = tuple(
+            env[a.name] if isinstance(a, Var) else ("const", float(a.value)) for a in st.args
+        )
+        env[st.target] = (st.op, *args)
+    return env
+
+
+def _match_structure(program: Program):
+    """(b1, b2, weight_decay, lr_scale, g') or the reason it does not match."""
+    env = _expressions(program)
+    update = env["update"]
+    momentum = None
+    for slot in STATE_SLOTS:
+        out = env[slot]
+        interp = _as_interp(out, ("in", slot))
+        if interp is not None:
+            momentum = (slot, *interp)
+            break
+    if momentum is None:
+        return "no state slot is updated as an interp of the gradient and itself"
+    slot, grad, b2 = momentum
+    if not _is_transformed_gradient(grad):
+        return "the momentum interpolates something other than a transform of g"
+    if update[0] != "multiply":
+        return "the update is not a product with a scaled lr"
+    for direction, lr_side in ((update[1], update[2]), (update[2], update[1])):
+        scale = _lr_scale(lr_side)
+        if scale is None:
+            continue
+        parts = _sign_plus_decay(direction)
+        if parts is None:
+            return "the update's direction is not sign(...) [+ w * wd]"
+        sign_arg, wd = parts
+        inner = _as_interp(sign_arg, ("in", slot))
+        if inner is None:
+            return "the sign is not of an interp of the gradient and the momentum"
+        if inner[0] != grad:
+            return "the update and the momentum interpolate different gradients"
+        b1 = inner[1]
+        if not (0 < b1 < 1 and 0 < b2 < 1):
+            return f"interp constants b1 {b1:g}, b2 {b2:g} are not both in (0, 1)"
+        if scale <= 0:
+            return f"the lr scale {scale:g} is not positive"
+        return b1, b2, wd, scale, grad
+    return "the update is not multiplied by a scaled lr"
+
+
+def _as_interp(expr: tuple, state: tuple):
+    """(x, b) if expr is interp(x, state, b) or interp(state, x, 1 - b)."""
+    if expr[0] != "interp" or expr[3][0] != "const":
+        return None
+    x, y, (_, a) = expr[1], expr[2], expr[3]
+    if y == state and x != state:
+        return x, a
+    if x == state and y != state:
+        return y, 1.0 - a
+    return None
+
+
+def _is_transformed_gradient(expr: tuple) -> bool:
+    if expr == ("in", "g"):
+        return True
+    op = expr[0]
+    if op in MONOTONE_ODD:
+        return _is_transformed_gradient(expr[1])
+    if op == "clip_by_global_norm":
+        return _is_transformed_gradient(expr[1])
+    if op in ("multiply", "divide"):
+        a, b = expr[1], expr[2]
+        if b[0] == "const" and b[1] > 0:
+            return _is_transformed_gradient(a)
+        if op == "multiply" and a[0] == "const" and a[1] > 0:
+            return _is_transformed_gradient(b)
+    return False
+
+
+def _lr_scale(expr: tuple) -> float | None:
+    if expr == ("in", "lr"):
+        return 1.0
+    if expr[0] == "multiply":
+        a, b = expr[1], expr[2]
+        if a == ("in", "lr") and b[0] == "const":
+            return b[1]
+        if b == ("in", "lr") and a[0] == "const":
+            return a[1]
+    return None
+
+
+def _sign_plus_decay(expr: tuple):
+    """(sign argument, weight decay) for sign(x) or sign(x) + w * wd."""
+    if expr[0] == "sign":
+        return expr[1], 0.0
+    if expr[0] == "add":
+        for s, d in ((expr[1], expr[2]), (expr[2], expr[1])):
+            wd = _weight_term(d)
+            if s[0] == "sign" and wd is not None:
+                return s[1], wd
+    return None
+
+
+def _weight_term(expr: tuple) -> float | None:
+    if expr == ("in", "w"):
+        return 1.0
+    if expr[0] == "multiply":
+        a, b = expr[1], expr[2]
+        if a == ("in", "w") and b[0] == "const":
+            return b[1]
+        if b == ("in", "w") and a[0] == "const":
+            return a[1]
+    return None
+
+
+def _preprocess_lines(grad: tuple) -> tuple[str, ...]:
+    """Statements computing `gp` from `g` for the gradient transform `grad`."""
+    lines: list[str] = []
+    counter = [0]
+
+    def emit(expr: tuple) -> str:
+        if expr[0] == "in":
+            return expr[1]
+        if expr[0] == "const":
+            return repr(float(expr[1]))
+        args = [emit(a) for a in expr[1:]]
+        name = f"gp{counter[0]}"
+        counter[0] += 1
+        lines.append(f"{name} = {expr[0]}({', '.join(args)})")
+        return name
+
+    if grad == ("in", "g"):
+        return ()
+    last = emit(grad)
+    lines[-1] = "gp" + lines[-1][len(last):]
+    return tuple(lines)

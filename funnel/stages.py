@@ -1,0 +1,215 @@
+"""Funnel selection: the search's best programs through ever larger tasks.
+
+Owns the multi-stage selection of Chen et al. 2023 (Sec. 3): the top programs by
+search fitness are evaluated on a larger task; only those that beat the baseline
+there (the seed program, AdamW, evaluated the same way and on the same seeds)
+move on to the next stage, at most `promote` of them, best first. The winner is
+the best program of the last stage's survivors (None if no program got through).
+
+Evaluations go through the run's evaluator (the same Ray workers as the search,
+each scoring with a per-stage `ScorerSpec`) and are recorded in the run store's
+`stage_evaluations` table, which this module creates. Running the funnel again
+on the same run skips every (stage, candidate) already recorded, so a killed
+funnel resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from dsl.loading import load_program
+from dsl.parser import parse
+from dsl.program import Program
+from funnel.config import FunnelConfig, StageConfig
+from search.records import Candidate, Result
+from search.scoring import ScorerSpec
+from search.store import RunStore
+from search.summary import top_programs
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS stage_evaluations (
+    stage TEXT NOT NULL,
+    stage_index INTEGER NOT NULL,
+    candidate_id INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    program TEXT NOT NULL,
+    tasks TEXT NOT NULL,
+    seeds INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    fitness REAL,
+    metrics TEXT,
+    seconds REAL,
+    worker TEXT,
+    node TEXT,
+    message TEXT,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (stage, candidate_id)
+);
+"""
+
+#: `candidate_id` of the baseline's rows (it is not one of the search's candidates).
+BASELINE_ID = -1
+
+
+@dataclass(frozen=True)
+class StageOutcome:
+    """One stage: who entered, their fitness, the baseline's, and who moved on."""
+
+    name: str
+    entrants: tuple[int, ...]
+    fitness: dict[int, float]
+    baseline_fitness: float
+    promoted: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class FunnelOutcome:
+    """All stages, the winner's candidate id (None: nothing beat the baseline) and
+    the programs by id."""
+
+    stages: tuple[StageOutcome, ...]
+    winner: int | None
+    programs: dict[int, str]
+
+    def to_dict(self) -> dict:
+        return {
+            "winner": self.winner,
+            "stages": [
+                {
+                    "name": s.name,
+                    "entrants": list(s.entrants),
+                    "fitness": {str(k): _json_float(v) for k, v in s.fitness.items()},
+                    "baseline_fitness": _json_float(s.baseline_fitness),
+                    "promoted": list(s.promoted),
+                }
+                for s in self.stages
+            ],
+        }
+
+
+def promote(fitness: dict[int, float], baseline: float, limit: int) -> tuple[int, ...]:
+    """The ids that beat `baseline` strictly, best first (ties by id), at most `limit`.
+
+    A failed evaluation has fitness -inf and never beats anything; a failed
+    baseline is beaten by every program that ran.
+    """
+    winners = [i for i, f in fitness.items() if math.isfinite(f) and f > baseline]
+    winners.sort(key=lambda i: (-fitness[i], i))
+    return tuple(winners[:limit])
+
+
+def stage_spec(stage: StageConfig, executor_length: int) -> ScorerSpec:
+    """The scorer a stage's evaluations use."""
+    return ScorerSpec(
+        task_weights=tuple(sorted(stage.tasks.items())),
+        num_seeds=stage.num_seeds,
+        executor_length=executor_length,
+        time_budget_s=stage.time_budget_s,
+    )
+
+
+def ensure_table(store: RunStore) -> None:
+    store.db.executescript(_SCHEMA)
+    store.db.commit()
+
+
+def recorded(store: RunStore, stage: str) -> dict[int, float]:
+    """Fitness of every candidate already evaluated in `stage` (resume skips them)."""
+    ensure_table(store)
+    rows = store.query(
+        "SELECT candidate_id, fitness FROM stage_evaluations WHERE stage = ?", (stage,)
+    )
+    return {cid: (-math.inf if f is None else float(f)) for cid, f in rows}
+
+
+def run_funnel(
+    store: RunStore,
+    funnel: FunnelConfig,
+    evaluator,
+    executor_length: int,
+    seed_program: str,
+    log: Callable[[str], None] = print,
+) -> FunnelOutcome:
+    """Run (or resume) every stage of the funnel on a finished search.
+
+    Args:
+        store: the run (its `candidates` table gives the search's top programs).
+        funnel: the validated `funnel` section.
+        evaluator: an evaluator accepting `submit(candidate, spec)`.
+        executor_length: the scorer's program length limit.
+        seed_program: the baseline when `funnel.baseline` is not set.
+        log: called with one line per stage.
+    """
+    ensure_table(store)
+    top = top_programs(store, funnel.top_k)
+    programs = {t.id: t.text for t in top}
+    baseline = load_program(funnel.baseline or seed_program, executor_length)
+    entrants = tuple(t.id for t in top)
+    stages = []
+    for index, stage in enumerate(funnel.stages):
+        spec = stage_spec(stage, executor_length)
+        done = recorded(store, stage.name)
+        todo = [(cid, parse(programs[cid]), "candidate") for cid in entrants if cid not in done]
+        if BASELINE_ID not in done:
+            todo.append((BASELINE_ID, baseline, "baseline"))
+        started = time.perf_counter()
+        _evaluate(store, evaluator, spec, stage, index, todo)
+        done = recorded(store, stage.name)
+        fitness = {cid: done[cid] for cid in entrants}
+        base = done[BASELINE_ID]
+        promoted = promote(fitness, base, stage.promote)
+        stages.append(StageOutcome(stage.name, entrants, fitness, base, promoted))
+        log(
+            f"funnel stage {stage.name}: {len(entrants)} programs, baseline {base:.4f}, "
+            f"{len(promoted)} beat it ({', '.join(map(str, promoted)) or 'none'}) "
+            f"[{time.perf_counter() - started:.1f} s]"
+        )
+        entrants = promoted
+        if not entrants:
+            break
+    winner = None
+    if stages and len(stages) == len(funnel.stages) and stages[-1].promoted:
+        winner = stages[-1].promoted[0]
+    return FunnelOutcome(tuple(stages), winner, programs)
+
+
+def _evaluate(store, evaluator, spec, stage, index, todo) -> None:
+    """Score `todo` through the evaluator, recording each result as it arrives."""
+    roles = {}
+    for cid, program, role in todo:
+        roles[cid] = role
+        evaluator.submit(_candidate(cid, program), spec)
+    remaining = len(todo)
+    while remaining:
+        for candidate, result in evaluator.collect():
+            _record(store, stage, index, candidate, roles[candidate.id], spec, result)
+            remaining -= 1
+
+
+def _candidate(cid: int, program: Program) -> Candidate:
+    # The evaluator needs only the id and the program; the search's keys are unused.
+    return Candidate(cid, None, "funnel", program, "", "", "", len(program), len(program))
+
+
+def _record(store, stage, index, candidate, role, spec, result: Result) -> None:
+    store.db.execute(
+        "INSERT OR REPLACE INTO stage_evaluations (stage, stage_index, candidate_id, role,"
+        " program, tasks, seeds, status, fitness, metrics, seconds, worker, node, message,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            stage.name, index, candidate.id, role, candidate.text,
+            json.dumps(dict(spec.task_weights)), spec.num_seeds, result.status,
+            result.fitness if math.isfinite(result.fitness) else None,
+            json.dumps(result.metrics), result.seconds, result.worker, result.node,
+            result.message or None, time.time(),
+        ),
+    )
+    store.db.commit()
+
+
+def _json_float(value: float):
+    return value if math.isfinite(value) else None

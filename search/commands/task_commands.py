@@ -1,0 +1,213 @@
+"""Commands about tasks and fitness: `eval`, `tasks`, `baselines`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+from search.errors import UserError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("eval", help="score a program on a task: fitness and cost")
+    p.add_argument("program", help="a program file or built-in name (e.g. adamw)")
+    p.add_argument("--task", required=True, help="a task name (see `optsearch tasks`)")
+    p.add_argument("--seeds", type=int, default=4, help="seeds averaged (default 4)")
+    p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    p.add_argument(
+        "--lr-multipliers",
+        default="1",
+        help="comma-separated lr multipliers; the best counts (default 1)",
+    )
+    p.add_argument("--max-length", type=int, default=32, help="executor program length")
+    p.add_argument("--json", action="store_true", help="machine-readable result")
+    p.set_defaults(func=cmd_eval)
+
+    p = subparsers.add_parser("tasks", help="list the task suite with tiers and costs")
+    p.add_argument("--tier", help="only this tier (proxy, metaval-10x, metaval-100x)")
+    p.add_argument(
+        "--measure", action="store_true", help="also measure each task's cost (compiles each)"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable list")
+    p.set_defaults(func=cmd_tasks)
+
+    p = subparsers.add_parser(
+        "baselines", help="tune shipped optimizers on every task; write a table and a chart"
+    )
+    p.add_argument("--tasks", help="comma-separated task names (default: every task of --tiers)")
+    p.add_argument(
+        "--tiers", default="proxy,metaval-10x", help="comma-separated tiers (default proxy,metaval-10x)"
+    )
+    p.add_argument("--programs", help="comma-separated built-in programs (default: the five baselines)")
+    p.add_argument("--out", default="docs/baselines.md", help="markdown output (default docs/baselines.md)")
+    p.add_argument("--png", default=None, help="chart output (default: --out with .png)")
+    p.set_defaults(func=cmd_baselines)
+
+
+def _parse_floats(text: str, what: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise UserError(f"{what}: expected comma-separated numbers, got {text!r}") from None
+    if not values or not all(math.isfinite(v) and v > 0 for v in values):
+        raise UserError(f"{what}: expected positive numbers, got {text!r}")
+    return values
+
+
+def _check_task(name: str) -> None:
+    from proxy_tasks.registry import get_task
+
+    try:
+        get_task(name)
+    except KeyError as exc:
+        raise UserError(exc.args[0]) from None
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from search.commands.program_commands import load
+
+    program = load(args.program)
+    _check_task(args.task)
+    if args.seeds < 1:
+        raise UserError("--seeds must be at least 1")
+    from proxy_tasks.fitness import TaskScorer
+
+    scorer = TaskScorer(
+        args.task,
+        max_length=args.max_length,
+        num_seeds=args.seeds,
+        lr_multipliers=_parse_floats(args.lr_multipliers, "--lr-multipliers"),
+    )
+    compile_s = scorer.warmup()
+    result = scorer.score(program, args.seed)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "task": args.task,
+                    "status": result.status,
+                    "fitness": result.fitness if math.isfinite(result.fitness) else None,
+                    "metrics": result.metrics,
+                    "seconds": result.seconds,
+                    "compile_s": compile_s,
+                    "message": result.message,
+                },
+                indent=1,
+            )
+        )
+        return 0
+    print(f"task      {args.task} ({scorer.task.tier}, {args.seeds} seeds)")
+    print(f"status    {result.status}" + (f": {result.message}" if result.message else ""))
+    print(f"fitness   {result.fitness:.4f}   (log(chance / val {scorer.task.metric}); higher is better)")
+    for key, value in result.metrics.items():
+        print(f"  {key:<20} {value:.4g}")
+    print(
+        f"cost      {1e3 * result.seconds:.1f} ms per evaluation "
+        f"(declared {1e3 * scorer.task.declared_cost_s:.0f} ms); compile + warm-up {compile_s:.1f} s"
+    )
+    return 0
+
+
+def measured_cost(task_name: str, repeats: int = 3) -> float:
+    """Seconds per evaluation of AdamW on `task_name` (default scorer, compile excluded)."""
+    from dsl.library import load_builtin
+    from proxy_tasks.fitness import TaskScorer
+
+    scorer = TaskScorer(task_name, time_budget_s=math.inf)
+    scorer.warmup()
+    program = load_builtin("adamw")
+    return min(scorer.score(program, seed).seconds for seed in range(repeats))
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from proxy_tasks.registry import get_task, task_names
+
+    try:
+        names = task_names(args.tier)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    rows = []
+    for name in names:
+        task = get_task(name)
+        rows.append(
+            {
+                "name": name,
+                "tier": task.tier,
+                "family": task.family,
+                "declared_cost_s": task.declared_cost_s,
+                "measured_cost_s": measured_cost(name) if args.measure else None,
+                "num_steps": task.num_steps,
+                "batch_size": task.batch_size,
+                "metric": f"val_{task.metric}",
+                "description": task.description,
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    print(f"{'task':<28} {'tier':<13} {'steps':>5} {'batch':>5} {'declared':>9} {'measured':>9}  description")
+    for r in rows:
+        measured = f"{1e3 * r['measured_cost_s']:7.0f}ms" if r["measured_cost_s"] is not None else "        -"
+        print(
+            f"{r['name']:<28} {r['tier']:<13} {r['num_steps']:>5} {r['batch_size']:>5} "
+            f"{1e3 * r['declared_cost_s']:7.0f}ms {measured}  {r['description']}"
+        )
+    print(f"{len(rows)} tasks; costs are per evaluation (4 seeds, compile excluded)")
+    return 0
+
+
+def cmd_baselines(args: argparse.Namespace) -> int:
+    from dsl.library import builtin_names
+    from proxy_tasks.baselines import (
+        BASELINE_PROGRAMS,
+        config_table,
+        markdown_table,
+        plot,
+        run_baselines,
+    )
+    from proxy_tasks.registry import task_names
+
+    if args.tasks:
+        names = [n.strip() for n in args.tasks.split(",") if n.strip()]
+        for name in names:
+            _check_task(name)
+    else:
+        names = []
+        for tier in args.tiers.split(","):
+            try:
+                names += task_names(tier.strip())
+            except ValueError as exc:
+                raise UserError(str(exc)) from None
+    programs = BASELINE_PROGRAMS
+    if args.programs:
+        programs = tuple(p.strip() for p in args.programs.split(",") if p.strip())
+        unknown = [p for p in programs if p not in builtin_names()]
+        if unknown:
+            raise UserError(f"unknown program(s) {', '.join(unknown)}; valid: {', '.join(builtin_names())}")
+    out = Path(args.out)
+    png = Path(args.png) if args.png else out.with_suffix(".png")
+    start = time.perf_counter()
+    results = run_baselines(names, programs, progress=lambda line: print(line, flush=True))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    text = (
+        "# Tuned baselines\n\n"
+        "Validation metric (mean ± std over 8 fresh seeds) of each shipped optimizer,\n"
+        "with lr multiplier and weight decay tuned on a log grid (`optsearch baselines`;\n"
+        "see docs/tasks.md for the protocol). Bold: best per task. \"Lion vs AdamW\":\n"
+        "a win needs a gap larger than the sum of the two seed spreads.\n\n"
+        f"{markdown_table(results, programs)}\n\n"
+        f"![baselines]({png.name})\n\n"
+        "## Chosen hyperparameters\n\n"
+        f"{config_table(results)}\n\n"
+        f"_Generated in {time.perf_counter() - start:.0f} s._\n"
+    )
+    out.write_text(text)
+    out.with_suffix(".json").write_text(
+        json.dumps([r.__dict__ for r in results], indent=1, default=float)
+    )
+    plot(results, programs, png)
+    print(f"wrote {out}, {out.with_suffix('.json')} and {png}")
+    return 0

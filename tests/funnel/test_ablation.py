@@ -1,0 +1,55 @@
+"""Fitness-based simplification: clearly useless statements go, useful ones stay."""
+
+import pytest
+
+from dsl.library import load_builtin
+from dsl.parser import parse
+from funnel.ablation import ablate, task_score
+from funnel.lion_family import match_lion
+
+TASK = "heavy-tail-regression"
+
+# Lion with a gradient transform that changes (almost) nothing: tanh of a tiny
+# multiple of g keeps its sign, and sign() discards the magnitude.
+LION_WITH_USELESS_TANH = """\
+def train(w, g, m, v, lr):
+    s = g * 0.001
+    s = tanh(s)
+    c = interp(s, m, 0.9)
+    update = sign(c)
+    lr = lr * 0.003
+    update = update * lr
+    m = interp(s, m, 0.99)
+    return update, m, v
+"""
+
+
+@pytest.fixture(scope="module")
+def score():
+    return task_score(TASK, num_seeds=2, lr_multipliers=(1.0,))
+
+
+def test_a_useless_statement_is_removed_and_a_useful_one_kept(score):
+    result = ablate(parse(LION_WITH_USELESS_TANH), score, tolerance=0.02, task=TASK)
+    removed = [r.statement for r in result.removals]
+    assert any("tanh" in s for s in removed)
+    assert "tanh" not in result.final.to_text()
+    assert "sign(" in result.final.to_text()  # removing the sign costs far more than 0.02
+    assert abs(result.final_fitness - result.original_fitness) <= 0.02
+
+
+def test_zero_tolerance_still_removes_exact_no_ops_only_statically(score):
+    result = ablate(parse(LION_WITH_USELESS_TANH), score, tolerance=0.0, task=TASK)
+    for removal in result.removals:
+        assert removal.cost == 0.0
+
+
+def test_program4_ablates_to_lion():
+    score = task_score(TASK, num_seeds=4, lr_multipliers=(3.0, 10.0, 30.0))
+    result = ablate(load_builtin("program4"), score, tolerance=0.02, task=TASK)
+    removed = " ".join(r.statement for r in result.removals)
+    assert "clip_by_global_norm" in removed and "arcsin" in removed
+    match = match_lion(result.final)
+    assert match.lion_family and match.weight_decay > 0
+    assert match.preprocess == ()
+    assert (match.b1, match.b2) == (0.899, 0.996991)

@@ -1,0 +1,106 @@
+"""`optsearch run configs/lion.yaml --smoke`, `optsearch funnel RUN`, `show --json`,
+and `simplify --ablate`, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def optsearch(*args, timeout=600, **kwargs):
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.run(
+        [sys.executable, "-m", "search.cli", *args],
+        capture_output=True, text=True, timeout=timeout, env=env, **kwargs,
+    )
+
+
+def stage_rows(run_dir):
+    with sqlite3.connect(run_dir / "candidates.sqlite") as db:
+        return db.execute(
+            "SELECT stage, candidate_id, role, status, created_at FROM stage_evaluations"
+            " ORDER BY stage_index, candidate_id"
+        ).fetchall()
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("lion") / "smoke"
+    result = optsearch("run", str(ROOT / "configs/lion.yaml"), "--smoke",
+                       "--run-dir", str(run_dir), "--quiet")
+    assert result.returncode == 0, result.stderr
+    return run_dir, result.stdout
+
+
+def test_the_lion_smoke_run_goes_through_the_whole_pipeline(smoke_run):
+    run_dir, out = smoke_run
+    assert "funnel stage metaval-10x" in out
+    assert "verdict:" in out and "Lion (Chen et al. 2023, Program 1)" in out
+    report = run_dir / "report"
+    for name in ("final.json", "metaval.png", "fitness.png"):
+        assert (report / name).is_file(), name
+    rows = stage_rows(run_dir)
+    assert any(role == "baseline" for _, _, role, _, _ in rows)
+    with sqlite3.connect(run_dir / "candidates.sqlite") as db:
+        kinds = {k for (k,) in db.execute("SELECT DISTINCT kind FROM events")}
+    assert "metaval" in kinds and "funnel" in kinds
+
+
+def test_show_json_has_the_final_program_and_the_lion_verdict(smoke_run):
+    run_dir, _ = smoke_run
+    result = optsearch("show", str(run_dir), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["final_program"].startswith("def train(")
+    assert summary["lion_family"] in (True, False)
+
+
+def test_the_funnel_command_resumes_without_reevaluating(smoke_run):
+    run_dir, _ = smoke_run
+    before = stage_rows(run_dir)
+    result = optsearch("funnel", str(run_dir))
+    assert result.returncode == 0, result.stderr
+    assert stage_rows(run_dir) == before
+
+
+def test_a_run_without_a_funnel_section_has_null_final_fields(tmp_path):
+    run_dir = tmp_path / "plain"
+    config = tmp_path / "plain.yaml"
+    config.write_text("population: 8\ntournament: 2\nmax_candidates: 10\nmax_length: 12\n"
+                      "tasks:\n  proxy: heavy-tail-regression\n  num_seeds: 1\n"
+                      "  executor_length: 12\n")
+    assert optsearch("run", str(config), "--run-dir", str(run_dir), "--quiet").returncode == 0
+    summary = json.loads(optsearch("show", str(run_dir), "--json").stdout)
+    assert summary["final_program"] is None and summary["lion_family"] is None
+    result = optsearch("funnel", str(run_dir))
+    assert result.returncode == 2 and "no `funnel` section" in result.stderr
+
+
+def test_a_bad_funnel_key_is_one_line_and_exit_2(tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text((ROOT / "configs/lion.yaml").read_text().replace("top_k:", "topk:"))
+    result = optsearch("run", str(config), "--smoke", "--run-dir", str(tmp_path / "r"))
+    assert result.returncode == 2
+    assert "funnel.topk" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_simplify_ablate_prints_the_table_and_the_result():
+    result = optsearch("simplify", "program4", "--ablate", "heavy-tail-regression",
+                       "--seeds", "2", "--lr-multipliers", "3,10,30")
+    assert result.returncode == 0, result.stderr
+    assert "# ablation on heavy-tail-regression" in result.stdout
+    assert "clip_by_global_norm" in result.stdout.split("kept")[0]
+    assert "sign(" in result.stdout
+
+
+def test_simplify_ablate_with_an_unknown_task_is_a_user_error():
+    result = optsearch("simplify", "program4", "--ablate", "no-such-task")
+    assert result.returncode == 2 and "no-such-task" in result.stderr

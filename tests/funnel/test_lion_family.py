@@ -1,0 +1,123 @@
+"""The Lion-family verdict on literal program texts."""
+
+from dsl.parser import parse
+from funnel.lion_family import lion_text, match_lion
+
+LION = """\
+def train(w, g, m, v, lr):
+    c = interp(g, m, 0.9)
+    update = sign(c)
+    wd = w * 0.1
+    update = update + wd
+    lr = lr * 0.0001
+    update = update * lr
+    m = interp(g, m, 0.99)
+    return update, m, v
+"""
+
+# Program 4 after the ablation removed clip_by_global_norm and arcsin.
+PROGRAM4_ABLATED = """\
+def train(w, g, m, v, lr):
+    t0 = interp(g, m, 0.899)
+    t1 = sign(t0)
+    t2 = w * 0.4602
+    t3 = t1 + t2
+    t4 = lr * 0.0002
+    update = t3 * t4
+    m = interp(g, m, 0.996991)
+    return update, m, v
+"""
+
+# Program 4 as the paper printed it (Chen et al. 2023).
+PROGRAM4 = """\
+def train(w, g, m, v, lr):
+    g = clip_by_global_norm(g, lr)
+    g = arcsin(g)
+    m = interp(g, v, 0.899)
+    m2 = m * m
+    v = interp(g, m, 1.109)
+    abs_m = sqrt(m2)
+    update = m / abs_m
+    wd = w * 0.4602
+    update = update + wd
+    lr = lr * 0.0002
+    m = cosh(update)
+    update = update * lr
+    return update, m, v
+"""
+
+ADAMW = """\
+def train(w, g, m, v, lr):
+    g2 = square(g)
+    m = interp(g, m, 0.9)
+    v = interp(g2, v, 0.999)
+    sqrt_v = sqrt(v)
+    update = m / sqrt_v
+    wd = w * 0.01
+    update = update + wd
+    lr = lr * 0.001
+    update = update * lr
+    return update, m, v
+"""
+
+SIGNSGD = """\
+def train(w, g, m, v, lr):
+    update = sign(g)
+    lr = lr * 0.0001
+    update = update * lr
+    return update, m, v
+"""
+
+# Signum: the sign of the freshly updated momentum; Lion with b1 = b2.
+SIGNUM = """\
+def train(w, g, m, v, lr):
+    m = interp(g, m, 0.9)
+    update = sign(m)
+    lr = lr * 0.001
+    update = update * lr
+    return update, m, v
+"""
+
+
+def test_lion_is_in_the_family_with_its_constants():
+    match = match_lion(parse(LION))
+    assert match.lion_family
+    assert (match.b1, match.b2, match.weight_decay, match.lr_scale) == (0.9, 0.99, 0.1, 0.0001)
+    assert match.distinct_betas and match.preprocess == ()
+
+
+def test_ablated_program4_is_lion_with_the_found_constants():
+    match = match_lion(parse(PROGRAM4_ABLATED))
+    assert match.lion_family
+    assert (match.b1, match.b2, match.weight_decay, match.lr_scale) == (
+        0.899, 0.996991, 0.4602, 0.0002,
+    )
+
+
+def test_raw_program4_is_in_the_family_through_a_transformed_gradient():
+    # arcsin(clip_by_global_norm(g, lr)) keeps each coordinate's sign and order.
+    match = match_lion(parse(PROGRAM4))
+    assert match.lion_family
+    assert match.preprocess == ("gp0 = clip_by_global_norm(g, lr)", "gp = arcsin(gp0)")
+    assert abs(match.b2 - 0.996991) < 1e-9
+
+
+def test_adamw_and_signsgd_are_not_lion():
+    assert not match_lion(parse(ADAMW)).lion_family
+    assert not match_lion(parse(SIGNSGD)).lion_family
+
+
+def test_signum_counts_but_is_flagged_as_equal_betas():
+    match = match_lion(parse(SIGNUM))
+    assert match.lion_family and not match.distinct_betas
+    assert match.b1 == match.b2 == 0.9
+
+
+def test_an_interp_constant_outside_zero_one_is_not_lion():
+    assert not match_lion(parse(LION.replace("0.99)", "1.5)"))).lion_family
+
+
+def test_the_lion_text_written_from_constants_is_itself_lion():
+    text = lion_text(0.8, 0.95, 0.0, 0.001)
+    match = match_lion(parse(text))
+    assert match.lion_family and match.weight_decay == 0.0

@@ -1,0 +1,52 @@
+"""The task registry: names, tiers, the funnel's families, picklable records."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from proxy_tasks.registry import TIERS, all_tasks, get_task, task_names
+
+
+def test_unknown_task_names_list_the_valid_ones():
+    with pytest.raises(KeyError, match="valid: .*digits-mlp"):
+        get_task("no-such-task")
+
+
+def test_tiers_partition_the_suite():
+    by_tier = [task_names(tier) for tier in TIERS]
+    assert sorted(sum(by_tier, [])) == sorted(task_names())
+    assert all(by_tier)
+
+
+def test_unknown_tier_is_refused():
+    with pytest.raises(ValueError, match="valid: proxy"):
+        task_names("huge")
+
+
+@pytest.mark.parametrize("name", task_names("proxy"))
+def test_every_proxy_task_has_both_meta_validation_versions(name):
+    for suffix, tier in (("10x", "metaval-10x"), ("100x", "metaval-100x")):
+        bigger = get_task(f"{name}-{suffix}")
+        assert bigger.tier == tier and bigger.family == name
+        proxy = get_task(name)
+        assert bigger.num_steps > proxy.num_steps
+        assert bigger.declared_cost_s > proxy.declared_cost_s
+
+
+def test_proxy_tasks_declare_at_most_about_100_ms():
+    assert all(get_task(n).declared_cost_s <= 0.1 for n in task_names("proxy"))
+
+
+def test_the_suite_covers_vision_language_and_synthetic_data():
+    data = {task.data for task in all_tasks()}
+    assert {"digits", "stdlib_text"} <= data
+    assert data & {"teacher", "heavy_tail_regression", "ill_conditioned"}
+    assert {"mlp", "char_mlp", "transformer"} <= {task.model for task in all_tasks()}
+
+
+def test_tasks_are_small_picklable_records():
+    task = get_task("digits-mlp")
+    assert pickle.loads(pickle.dumps(task)) == task
+    assert len(pickle.dumps(task)) < 2000
