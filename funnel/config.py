@@ -51,6 +51,9 @@ class StageConfig:
     promote: int = field(default=1, metadata=_range(1))
     # Wall-time limit per evaluation; stage tasks are 10-100x the proxy's cost.
     time_budget_s: float = field(default=900.0, metadata=_range(0.001))
+    # Factors on the lr schedule (best counts), as for the search's own scoring;
+    # the baseline is evaluated the same way.
+    lr_multipliers: tuple[float, ...] = (1.0,)
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class MetavalConfig:
     # best fitness has risen at `patience` later checks while the meta-validation
     # fitness stayed below that peak (see `funnel.metaval.overfit_onset`).
     patience: int = field(default=2, metadata=_range(1))
+    lr_multipliers: tuple[float, ...] = (1.0,)
 
 
 def funnel_config(raw: dict[str, Any] | None, source: str = "<config>") -> FunnelConfig | None:

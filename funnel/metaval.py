@@ -75,7 +75,7 @@ class MetavalHook:
         self.config = config
         self.scorer = TaskScorer(
             config.task, max_length=executor_length, num_seeds=config.num_seeds,
-            time_budget_s=600.0,
+            lr_multipliers=config.lr_multipliers, time_budget_s=600.0,
         )
         self._warm = False
         self._seen: dict[int, object] = {}  # the best often stays the best for a while

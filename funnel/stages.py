@@ -109,6 +109,7 @@ def stage_spec(stage: StageConfig, executor_length: int) -> ScorerSpec:
         num_seeds=stage.num_seeds,
         executor_length=executor_length,
         time_budget_s=stage.time_budget_s,
+        lr_multipliers=stage.lr_multipliers,
     )
 
 

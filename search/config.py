@@ -71,6 +71,9 @@ class TasksConfig:
     # Statements the compile-once executor runs (live statements only).
     executor_length: int = field(default=24, metadata=_range(1, 200))
     time_budget_s: float = field(default=10.0, metadata=_range(0.001))
+    # Factors on every task's lr schedule, run in one vectorized call; the best one
+    # counts (a rule is not thrown away for a slightly-off lr constant).
+    lr_multipliers: tuple[float, ...] = (1.0,)
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,11 @@ def _coerce(hint, value, source: str, key: str, meta) -> Any:
             return {str(k): _number(v, float, source, f"{key}.{k}", {"min": 0}) for k, v in value.items()}
         return dict(value)
     if origin is tuple:
+        if args and args[0] is float:
+            items = value if isinstance(value, list) else [value]
+            if not items:
+                raise ConfigError(f"{source}: `{key}` must be a non-empty list of numbers")
+            return tuple(_number(v, float, source, key, {"min": 1e-9}) for v in items)
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

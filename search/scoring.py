@@ -24,6 +24,9 @@ class ScorerSpec:
     num_seeds: int
     executor_length: int
     time_budget_s: float
+    # Factors on the task's lr schedule, run together; the best one counts, so the
+    # search judges an update rule rather than how well its lr constant is tuned.
+    lr_multipliers: tuple[float, ...] = (1.0,)
 
     @staticmethod
     def from_config(config: SearchConfig) -> "ScorerSpec":
@@ -32,6 +35,7 @@ class ScorerSpec:
             num_seeds=config.tasks.num_seeds,
             executor_length=config.tasks.executor_length,
             time_budget_s=config.tasks.time_budget_s,
+            lr_multipliers=tuple(config.tasks.lr_multipliers),
         )
 
 
@@ -44,6 +48,7 @@ def build_scorer(spec: ScorerSpec):
         max_length=spec.executor_length,
         num_seeds=spec.num_seeds,
         time_budget_s=spec.time_budget_s,
+        lr_multipliers=spec.lr_multipliers,
     )
 
 

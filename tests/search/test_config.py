@@ -67,3 +67,10 @@ def test_cli_reports_config_errors_with_exit_2(tmp_path, capsys):
     assert main(["run", str(path), "--run-dir", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown key `populaton`" in err
+
+
+def test_lr_multipliers_are_a_list_of_positive_numbers(tmp_path):
+    config = load_config(write(tmp_path, "tasks:\n  lr_multipliers: [1, 3, 10]\n"))
+    assert config.tasks.lr_multipliers == (1.0, 3.0, 10.0)
+    with pytest.raises(ConfigError, match="`tasks.lr_multipliers` is 0; it must be >= 1e-09"):
+        load_config(write(tmp_path, "tasks:\n  lr_multipliers: [1, 0]\n"))
