@@ -65,22 +65,20 @@ def run_summary(store: RunStore) -> dict:
 
 
 def top_programs(store: RunStore, count: int) -> list[TopProgram]:
-    """The `count` fittest distinct programs (by cache key), best first."""
+    """The `count` fittest distinct programs (by cache key), best first.
+
+    Cache hits repeat their program's key, so the fittest key can fill hundreds of
+    rows; grouping by key keeps one row per program (SQLite takes the other
+    columns from the row that gives MIN(id): the program's first appearance).
+    """
     rows = store.query(
-        "SELECT id, fitness, program, metrics, COALESCE(fingerprint, hash) FROM candidates"
+        "SELECT MIN(id), fitness, program, metrics FROM candidates"
         " WHERE valid = 1 AND status = 'ok' AND fitness IS NOT NULL"
-        " ORDER BY fitness DESC, id ASC LIMIT ?",
-        (count * 20,),
+        " GROUP BY COALESCE(fingerprint, hash) ORDER BY fitness DESC, MIN(id) ASC LIMIT ?",
+        (count,),
     )
-    seen, top = set(), []
-    for id_, fitness, text, metrics, key in rows:
-        if key in seen:
-            continue
-        seen.add(key)
-        top.append(TopProgram(id_, fitness, text, json.loads(metrics or "{}")))
-        if len(top) == count:
-            break
-    return top
+    return [TopProgram(id_, fitness, text, json.loads(metrics or "{}"))
+            for id_, fitness, text, metrics in rows]
 
 
 @dataclass(frozen=True)

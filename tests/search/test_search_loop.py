@@ -184,3 +184,16 @@ def test_a_failing_seed_is_a_clear_error(tmp_path):
 
     with pytest.raises(UserError, match="seed program fails on the tasks: nonfinite: loss became nan"):
         run(tmp_path, evaluator=Failing())
+
+
+def test_top_programs_are_distinct_even_when_cache_hits_repeat_the_best(tmp_path):
+    from search.summary import top_programs
+
+    outcome, runner, _ = run(tmp_path, max_candidates=300)
+    store = RunStore(tmp_path / "run")
+    top = top_programs(store, 5)
+    store.close()
+    assert len(top) == 5
+    assert len({t.text for t in top}) == 5
+    assert [t.fitness for t in top] == sorted((t.fitness for t in top), reverse=True)
+    assert top[0].fitness == outcome.best_fitness
