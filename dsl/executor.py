@@ -21,7 +21,7 @@ which is how `m` and `v` keep their state.
 Speed (measured on a CPU core, see `search/bench/executor.py`): each statement is
 one `lax.switch` whose branches read their own arguments from the banks, so only
 the bank is passed into the conditional and XLA fuses the reads with the op
-(passing the three argument rows as operands cost ~2.5x more per statement); and
+(passing the three argument rows as operands cost 1.7-2.6x more per statement); and
 with `unroll=False` the slots run in a loop bounded by the live length, so
 padding costs nothing.
 
@@ -39,7 +39,7 @@ import numpy as np
 
 from dsl.analysis import infer_kinds, liveness
 from dsl.ops import OPS, Kind, LeafLayout
-from dsl.program import INPUTS, Const, Program
+from dsl.program import Const, Program
 
 #: Tensor-bank rows of the tensor inputs; `lr` is scalar slot 0.
 _INPUT_ROWS = {"w": 0, "g": 1, "m": 2, "v": 3}
@@ -109,7 +109,9 @@ def encode(program: Program, max_length: int) -> ProgramCode:
     live, _ = liveness(program)
     body = [(st, k) for st, k, keep in zip(program.statements, kinds, live) if keep]
     if len(body) > max_length:
-        raise ValueError(f"{len(body)} live statements exceed the executor's {max_length}")
+        raise ValueError(
+            f"{len(body)} live statements exceed the executor's {max_length}"
+        )
     const_base = _const_base(max_length)
     # A name may hold a tensor at one point and a scalar at another (`lr = g * 2`),
     # so each bank maps names separately and reads follow the name's current kind.
@@ -203,7 +205,12 @@ def make_step(
 
     def run_slot(i, regs: Registers, code: ProgramCode) -> Registers:
         out = jax.lax.switch(
-            code.op[i], branches, regs.tensors, regs.scalars, code.args[i], code.arg_scalar[i]
+            code.op[i],
+            branches,
+            regs.tensors,
+            regs.scalars,
+            code.args[i],
+            code.arg_scalar[i],
         )
         return Registers(
             regs.tensors.at[code.dst[i]].set(out),
@@ -218,7 +225,9 @@ def make_step(
             for i in range(max_length):
                 regs = run_slot(i, regs, code)
         else:
-            regs = jax.lax.fori_loop(0, code.length, lambda i, r: run_slot(i, r, code), regs)
+            regs = jax.lax.fori_loop(
+                0, code.length, lambda i, r: run_slot(i, r, code), regs
+            )
         return regs.tensors[UPDATE_ROW], regs
 
     return step

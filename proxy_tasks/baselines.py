@@ -28,6 +28,8 @@ WD_GRID = (0.0, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
 DEFAULT_DECAY = 0.01
 TUNE_SEED = 0
 CHECK_SEED = 1000
+#: Configurations tried on the check seeds before a (program, task) is reported failed.
+MAX_CHECKS = 3
 
 
 def decay_constant(program: Program) -> tuple[int, float] | None:
@@ -53,12 +55,16 @@ def with_weight_decay(program: Program, relative: float) -> Program:
     if found is not None:
         index, value = found
         st = program.statements[index]
-        return program.replace_statement(index, Statement(st.target, st.op, (Var("w"), Const(value * relative))))
+        return program.replace_statement(
+            index, Statement(st.target, st.op, (Var("w"), Const(value * relative)))
+        )
     if relative == 0:
         return program
     extra = (
         Statement("decay_", "multiply", (Var("w"), Var("lr"))),
-        Statement("decay_", "multiply", (Var("decay_"), Const(DEFAULT_DECAY * relative))),
+        Statement(
+            "decay_", "multiply", (Var("decay_"), Const(DEFAULT_DECAY * relative))
+        ),
         Statement("update", "add", (Var("update"), Var("decay_"))),
     )
     return Program(program.statements + extra)
@@ -94,22 +100,62 @@ def tune(
     lr_grid=LR_GRID,
     wd_grid=WD_GRID,
 ) -> Tuned:
-    """Tune lr multiplier x weight decay on tuning seeds; re-evaluate the best."""
-    scorer = TaskScorer(task_name, num_seeds=num_seeds, lr_multipliers=lr_grid, time_budget_s=math.inf)
-    best = None
+    """Tune lr multiplier x weight decay on tuning seeds; re-evaluate the best.
+
+    A configuration that fails on the fresh check seeds (one seed diverging at an
+    lr on the edge of stability) is not a tuned configuration: the next best is
+    checked instead, up to `MAX_CHECKS` configurations.
+    """
+    scorer = TaskScorer(
+        task_name, num_seeds=num_seeds, lr_multipliers=lr_grid, time_budget_s=math.inf
+    )
+    ranked = []
     for wd in wd_grid:
         result = scorer.score(with_weight_decay(program, wd), TUNE_SEED)
-        if result.ok and (best is None or result.fitness > best[0]):
-            best = (result.fitness, result.metrics["lr_multiplier"], wd)
-    if best is None:
-        return Tuned(program_name, task_name, -math.inf, math.nan, math.nan, math.nan, math.nan, "failed")
-    _, lr, wd = best
-    check = TaskScorer(task_name, num_seeds=num_check_seeds, lr_multipliers=(lr,), time_budget_s=math.inf)
-    result = check.score(with_weight_decay(program, wd), CHECK_SEED)
-    if not result.ok:
-        return Tuned(program_name, task_name, -math.inf, math.nan, math.nan, lr, wd, result.status)
-    metric = result.metrics["val_error" if check.task.metric == "error" else "val_loss"]
-    return Tuned(program_name, task_name, result.fitness, metric, result.metrics["seed_std"], lr, wd)
+        if not result.ok:
+            continue
+        for lr in lr_grid:
+            fitness = result.metrics.get(f"fitness@lr_x{lr:g}", result.fitness)
+            if fitness > -math.inf:
+                ranked.append((fitness, lr, wd))
+    ranked.sort(key=lambda c: -c[0])
+    if not ranked:
+        return Tuned(
+            program_name,
+            task_name,
+            -math.inf,
+            math.nan,
+            math.nan,
+            math.nan,
+            math.nan,
+            "failed",
+        )
+    status = "failed"
+    for _, lr, wd in ranked[:MAX_CHECKS]:
+        # Multipliers are run-time data: every check shares one compiled function.
+        check = TaskScorer(
+            task_name,
+            num_seeds=num_check_seeds,
+            lr_multipliers=(lr,),
+            time_budget_s=math.inf,
+        )
+        result = check.score(with_weight_decay(program, wd), CHECK_SEED)
+        if result.ok:
+            metric = result.metrics[
+                "val_error" if check.task.metric == "error" else "val_loss"
+            ]
+            return Tuned(
+                program_name,
+                task_name,
+                result.fitness,
+                metric,
+                result.metrics["seed_std"],
+                lr,
+                wd,
+            )
+        status = result.status
+    _, lr, wd = ranked[0]
+    return Tuned(program_name, task_name, -math.inf, math.nan, math.nan, lr, wd, status)
 
 
 def lion_vs_adamw(tuned_lion: Tuned, tuned_adamw: Tuned) -> str:
@@ -225,7 +271,10 @@ def markdown_table(results: list[Tuned], programs: tuple[str, ...]) -> str:
 
 def config_table(results: list[Tuned]) -> str:
     """The chosen lr multiplier and weight decay of every (task, program)."""
-    lines = ["| task | program | lr multiplier | weight decay (x program's) | fitness |", "|---|---|---|---|---|"]
+    lines = [
+        "| task | program | lr multiplier | weight decay (x program's) | fitness |",
+        "|---|---|---|---|---|",
+    ]
     for r in results:
         lines.append(
             f"| {r.task} | {r.program} | {r.lr_multiplier:g} | {r.wd_relative:g} | {r.fitness:.3f} |"
@@ -234,7 +283,13 @@ def config_table(results: list[Tuned]) -> str:
 
 
 def plot(results: list[Tuned], programs: tuple[str, ...], path) -> None:
-    """A grouped bar chart of fitness (log(chance / metric)) per task and program."""
+    """Grouped bars per task: each program's fitness minus tuned AdamW's.
+
+    The difference is log(AdamW metric / metric): above 0 beats tuned AdamW, and
+    +0.01 is a 1% smaller validation metric, on every task alike. (Raw fitness
+    spans 0.2 to 8 across tasks, which hides every gap that matters.) Error bars
+    are the seed spread on the same scale (std / mean of the metric).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -247,19 +302,31 @@ def plot(results: list[Tuned], programs: tuple[str, ...], path) -> None:
         for r in results
         if r.status == "ok"
     }
-    fig, ax = plt.subplots(figsize=(max(8, 0.9 * len(tasks) + 2), 4.5))
+    relative = "adamw" in programs
+    fig, ax = plt.subplots(figsize=(max(8, 0.9 * len(tasks) + 2), 4.8))
     width = 0.8 / len(programs)
     for j, p in enumerate(programs):
         xs = [i + (j - (len(programs) - 1) / 2) * width for i in range(len(tasks))]
-        ys = [value.get((t, p), np.nan) for t in tasks]
-        # d log(metric) = std / mean: the seed spread on the fitness scale.
+        ys = [
+            value.get((t, p), np.nan)
+            - (value.get((t, "adamw"), np.nan) if relative else 0.0)
+            for t in tasks
+        ]
         err = [spread.get((t, p), 0.0) for t in tasks]
         ax.bar(xs, ys, width, yerr=err, label=p, capsize=2)
+    ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_xticks(range(len(tasks)))
     ax.set_xticklabels(tasks, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("fitness = log(chance / metric)")
-    ax.set_title("Tuned baselines (higher is better; bars: seed spread)")
-    ax.legend(fontsize=8)
+    if relative:
+        ax.set_ylabel("log(AdamW metric / metric)")
+        ax.set_title(
+            "Tuned baselines vs tuned AdamW (above 0: better than AdamW; bars: seed spread)"
+        )
+        ax.set_ylim(-0.8, 0.8)
+    else:
+        ax.set_ylabel("fitness = log(chance / metric)")
+        ax.set_title("Tuned baselines (higher is better; bars: seed spread)")
+    ax.legend(fontsize=8, ncol=len(programs))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

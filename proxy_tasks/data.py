@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import functools
 import sysconfig
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -98,7 +98,18 @@ def digits(label_noise: float = 0.0, num_val: int = 397, seed: int = 0) -> Datas
 
 #: Standard-library packages whose sources make the text corpus, in order. Any that
 #: are missing are skipped; test suites are left out (they are mostly data).
-TEXT_PACKAGES = ("email", "json", "http", "html", "logging", "urllib", "collections", "concurrent", "importlib", "xml")
+TEXT_PACKAGES = (
+    "email",
+    "json",
+    "http",
+    "html",
+    "logging",
+    "urllib",
+    "collections",
+    "concurrent",
+    "importlib",
+    "xml",
+)
 #: Characters with their own token: newline and printable ASCII; one more token
 #: stands for everything else.
 _ALPHABET = "\n" + "".join(chr(c) for c in range(32, 127))
@@ -131,7 +142,9 @@ def stdlib_corpus(num_chars: int) -> np.ndarray:
             break
     corpus = np.concatenate(chunks)[:num_chars]
     if corpus.size < num_chars:
-        raise RuntimeError(f"stdlib corpus has only {corpus.size} characters, need {num_chars}")
+        raise RuntimeError(
+            f"stdlib corpus has only {corpus.size} characters, need {num_chars}"
+        )
     return corpus
 
 
@@ -198,7 +211,9 @@ def teacher(
     y = y.astype(np.int32)
     y_train = _noisy_labels(y[:num_train], label_noise, num_classes, rng)
     loss, error = _classification_chance(y_train, y[num_train:], num_classes)
-    return Dataset(x[:num_train], y_train, x[num_train:], y[num_train:], num_classes, loss, error)
+    return Dataset(
+        x[:num_train], y_train, x[num_train:], y[num_train:], num_classes, loss, error
+    )
 
 
 def heavy_tail_regression(
@@ -241,7 +256,9 @@ def ill_conditioned(
     x = (rng.normal(size=(n, dim)) * scales).astype(np.float32)
     u = rng.normal(size=dim) / scales / np.sqrt(dim)
     y = (x @ u).astype(np.float32)[:, None]
-    y_train = (y[:num_train] + noise_scale * rng.normal(size=(num_train, 1))).astype(np.float32)
+    y_train = (y[:num_train] + noise_scale * rng.normal(size=(num_train, 1))).astype(
+        np.float32
+    )
     loss, error = _regression_chance(y_train, y[num_train:])
     return Dataset(x[:num_train], y_train, x[num_train:], y[num_train:], 0, loss, error)
 

@@ -81,7 +81,9 @@ class Evaluation:
 
 
 def _failure(status: str, message: str, start: float, metrics=None) -> Evaluation:
-    return Evaluation(status, WORST_FITNESS, dict(metrics or {}), time.perf_counter() - start, message)
+    return Evaluation(
+        status, WORST_FITNESS, dict(metrics or {}), time.perf_counter() - start, message
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -123,7 +125,9 @@ class TaskScorer:
     ):
         self.task = get_task(task_name)
         if num_seeds < 1 or max_length < 1 or not lr_multipliers:
-            raise ValueError("num_seeds and max_length must be >= 1, lr_multipliers non-empty")
+            raise ValueError(
+                "num_seeds and max_length must be >= 1, lr_multipliers non-empty"
+            )
         if lr_reduce not in ("max", "mean"):
             raise ValueError(f"lr_reduce must be 'max' or 'mean', got {lr_reduce!r}")
         self.task_name = task_name
@@ -134,21 +138,23 @@ class TaskScorer:
         num_runs = num_seeds * len(self.lr_multipliers)
         if time_budget_s is None:
             scale = num_runs / DEFAULT_NUM_SEEDS
-            time_budget_s = BUDGET_FACTOR * self.task.declared_cost_s * scale + BUDGET_SLACK_S
+            time_budget_s = (
+                BUDGET_FACTOR * self.task.declared_cost_s * scale + BUDGET_SLACK_S
+            )
         self.time_budget_s = float(time_budget_s)
         self._program: TaskProgram | None = None
         self._warm = False
 
     def config(self) -> dict:
         """The constructor arguments: all a worker needs to rebuild this scorer."""
-        return dict(
-            task_name=self.task_name,
-            max_length=self.max_length,
-            num_seeds=self.num_seeds,
-            lr_multipliers=self.lr_multipliers,
-            time_budget_s=self.time_budget_s,
-            lr_reduce=self.lr_reduce,
-        )
+        return {
+            "task_name": self.task_name,
+            "max_length": self.max_length,
+            "num_seeds": self.num_seeds,
+            "lr_multipliers": self.lr_multipliers,
+            "time_budget_s": self.time_budget_s,
+            "lr_reduce": self.lr_reduce,
+        }
 
     def __getstate__(self):
         return self.config()
@@ -192,16 +198,20 @@ class TaskScorer:
             self.warmup()
             start = time.perf_counter()  # compiling is not the candidate's time
             return self._run(code, seed, start + self.time_budget_s, start)
-        except Exception as exc:  # a candidate's crash is data; the search goes on
+        except Exception as exc:  # noqa: BLE001 -- a candidate's crash is data
             return _failure("error", f"{type(exc).__name__}: {exc}", start)
 
-    def _run(self, code, seed: int, deadline: float, start: float | None = None) -> Evaluation:
+    def _run(
+        self, code, seed: int, deadline: float, start: float | None = None
+    ) -> Evaluation:
         start = time.perf_counter() if start is None else start
         tp = self._compiled()
         dataset = tp.dataset
         num_mults = len(self.lr_multipliers)
         keys = run_keys(seed, self.num_seeds, num_mults)
-        lr_scales = jnp.repeat(jnp.asarray(self.lr_multipliers, jnp.float32), self.num_seeds)
+        lr_scales = jnp.repeat(
+            jnp.asarray(self.lr_multipliers, jnp.float32), self.num_seeds
+        )
         limit = DIVERGENCE_FACTOR * dataset.chance_loss
         # Per-multiplier failure: one bad seed spoils its multiplier.
         failed = np.zeros(num_mults, bool)
@@ -212,39 +222,63 @@ class TaskScorer:
             carry, loss, finite = tp.chunk(code, carry, index, lr_scales)
             train_loss, finite = np.asarray(loss), np.asarray(finite)
             nonfinite = (~finite).reshape(num_mults, -1).any(axis=1)
-            diverged = (train_loss > limit).reshape(num_mults, -1).any(axis=1) & ~nonfinite
+            diverged = (train_loss > limit).reshape(num_mults, -1).any(
+                axis=1
+            ) & ~nonfinite
             step = (index + 1) * tp.steps_per_chunk
             for m in np.flatnonzero((nonfinite | diverged) & ~failed):
                 status = "nonfinite" if nonfinite[m] else "diverged"
-                what = "non-finite parameters or loss" if nonfinite[m] else (
-                    f"training loss above {DIVERGENCE_FACTOR:g}x chance ({limit:.3g})")
-                reasons.append((status, f"lr x{self.lr_multipliers[m]:g}: {what} by step {step}"))
+                what = (
+                    "non-finite parameters or loss"
+                    if nonfinite[m]
+                    else (
+                        f"training loss above {DIVERGENCE_FACTOR:g}x chance ({limit:.3g})"
+                    )
+                )
+                reasons.append(
+                    (status, f"lr x{self.lr_multipliers[m]:g}: {what} by step {step}")
+                )
             failed |= nonfinite | diverged
             if failed.all() or (self.lr_reduce == "mean" and failed.any()):
                 return _failure(reasons[0][0], "; ".join(r for _, r in reasons), start)
             if time.perf_counter() > deadline:
                 return _failure(
-                    "timeout", f"over the {self.time_budget_s:.3g} s budget at step {step}", start
+                    "timeout",
+                    f"over the {self.time_budget_s:.3g} s budget at step {step}",
+                    start,
                 )
         val_loss, val_error = (np.asarray(a, np.float64) for a in tp.evaluate(carry))
         return self._summarize(val_loss, val_error, train_loss, failed, reasons, start)
 
-    def _summarize(self, val_loss, val_error, train_loss, failed, reasons, start) -> Evaluation:
+    def _summarize(
+        self, val_loss, val_error, train_loss, failed, reasons, start
+    ) -> Evaluation:
         dataset = self._compiled().dataset
-        by_mult = lambda a: a.reshape(len(self.lr_multipliers), self.num_seeds)  # noqa: E731
-        val_loss, val_error, train_loss = by_mult(val_loss), by_mult(val_error), by_mult(train_loss)
+        by_mult = lambda a: a.reshape(len(self.lr_multipliers), self.num_seeds)
+        val_loss, val_error, train_loss = (
+            by_mult(val_loss),
+            by_mult(val_error),
+            by_mult(train_loss),
+        )
         metric = val_error if self.task.metric == "error" else val_loss
-        chance = dataset.chance_error if self.task.metric == "error" else dataset.chance_loss
+        chance = (
+            dataset.chance_error if self.task.metric == "error" else dataset.chance_loss
+        )
         bad = failed | ~np.isfinite(metric).all(axis=1)
         if bad.all() or (self.lr_reduce == "mean" and bad.any()):
             message = "; ".join(r for _, r in reasons) or "non-finite validation metric"
             return _failure(reasons[0][0] if reasons else "nonfinite", message, start)
         fitness_by_mult = np.array(
-            [WORST_FITNESS if bad[m] else log_ratio(chance, metric[m].mean()) for m in range(len(bad))]
+            [
+                WORST_FITNESS if bad[m] else log_ratio(chance, metric[m].mean())
+                for m in range(len(bad))
+            ]
         )
         best = int(np.argmax(fitness_by_mult))
         fitness = (
-            float(fitness_by_mult[best]) if self.lr_reduce == "max" else float(fitness_by_mult.mean())
+            float(fitness_by_mult[best])
+            if self.lr_reduce == "max"
+            else float(fitness_by_mult.mean())
         )
         metrics = {
             "val_loss": float(val_loss[best].mean()),

@@ -44,15 +44,23 @@ def _load(path: str | Path) -> dict:
         raise MixError(f"{path}: expected a mapping with keys {', '.join(_KEYS)}")
     unknown = set(raw) - set(_KEYS)
     if unknown:
-        raise MixError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; valid: {', '.join(_KEYS)}")
+        raise MixError(
+            f"{path}: unknown key(s) {', '.join(sorted(unknown))}; valid: {', '.join(_KEYS)}"
+        )
     proxy = raw.get("proxy")
     if not isinstance(proxy, dict) or not proxy:
         raise MixError(f"{path}: `proxy` must map task names to weights")
     weights = {}
     for name, weight in proxy.items():
         _check_task(path, f"proxy.{name}", name)
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0:
-            raise MixError(f"{path}: proxy.{name}: weight must be a positive number, got {weight!r}")
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, (int, float))
+            or not weight > 0
+        ):
+            raise MixError(
+                f"{path}: proxy.{name}: weight must be a positive number, got {weight!r}"
+            )
         weights[name] = float(weight)
     metaval = raw.get("metaval") or []
     if not isinstance(metaval, list):
@@ -66,4 +74,6 @@ def _check_task(path, key: str, name) -> None:
     try:
         get_task(str(name))
     except KeyError:
-        raise MixError(f"{path}: {key}: unknown task {name!r}; valid: {', '.join(task_names())}") from None
+        raise MixError(
+            f"{path}: {key}: unknown task {name!r}; valid: {', '.join(task_names())}"
+        ) from None

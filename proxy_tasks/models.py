@@ -10,7 +10,8 @@ a small picklable record.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -85,7 +86,10 @@ def transformer(
     """A pre-norm causal Transformer predicting the next token at every position."""
 
     def ln():
-        return {"scale": jnp.ones((width,), jnp.float32), "bias": jnp.zeros((width,), jnp.float32)}
+        return {
+            "scale": jnp.ones((width,), jnp.float32),
+            "bias": jnp.zeros((width,), jnp.float32),
+        }
 
     def init(key):
         keys = jax.random.split(key, 3 + 4 * layers)
@@ -112,7 +116,9 @@ def transformer(
     def attention(p, x):
         batch, seq, _ = x.shape
         qkv = x @ p["qkv"]["w"] + p["qkv"]["b"]
-        q, k, v = jnp.split(qkv.reshape(batch, seq, 3 * heads, width // heads), 3, axis=2)
+        q, k, v = jnp.split(
+            qkv.reshape(batch, seq, 3 * heads, width // heads), 3, axis=2
+        )
         scores = jnp.einsum("bqhd,bkhd->bhqk", q, k) / (width // heads) ** 0.5
         scores = jnp.where(mask[:seq, :seq], scores, -1e9)
         out = jnp.einsum("bhqk,bkhd->bqhd", jax.nn.softmax(scores, axis=-1), v)

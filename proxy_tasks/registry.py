@@ -65,11 +65,24 @@ class Task:
         if self.tier not in TIERS:
             raise ValueError(f"task {self.name}: tier {self.tier!r} not in {TIERS}")
         if self.schedule not in SCHEDULES:
-            raise ValueError(f"task {self.name}: schedule {self.schedule!r} not in {SCHEDULES}")
+            raise ValueError(
+                f"task {self.name}: schedule {self.schedule!r} not in {SCHEDULES}"
+            )
         if self.metric not in METRICS:
-            raise ValueError(f"task {self.name}: metric {self.metric!r} not in {METRICS}")
+            raise ValueError(
+                f"task {self.name}: metric {self.metric!r} not in {METRICS}"
+            )
         if self.num_steps % self.num_chunks:
             raise ValueError(f"task {self.name}: num_steps must divide into num_chunks")
+
+    def model_summary(self) -> str:
+        """The architecture in a few characters, e.g. "mlp 64-32-10"."""
+        args = dict(self.model_args)
+        if self.model == "mlp":
+            return "mlp " + "-".join(str(n) for n in args["sizes"])
+        if self.model == "char_mlp":
+            return f"char_mlp ctx{args['context']} emb{args['embed']} h{args['hidden']}"
+        return f"transformer ctx{args['context']} w{args['width']} x{args['layers']}"
 
     def dataset(self) -> data_lib.Dataset:
         return data_lib.load(self.data, self.data_args)
@@ -95,7 +108,10 @@ def _add(task: Task) -> None:
 def _family(proxy: Task, x10: dict, x100: dict) -> None:
     """Register a proxy task and its two meta-validation versions."""
     _add(proxy)
-    for tier, suffix, changes in (("metaval-10x", "10x", x10), ("metaval-100x", "100x", x100)):
+    for tier, suffix, changes in (
+        ("metaval-10x", "10x", x10),
+        ("metaval-100x", "100x", x100),
+    ):
         _add(replace(proxy, name=f"{proxy.name}-{suffix}", tier=tier, **changes))
 
 
@@ -112,23 +128,27 @@ _family(
         model_args=_args(sizes=(32, 64, 1), activation="tanh"),
         num_steps=200,
         batch_size=512,
-        declared_cost_s=0.06,
-        description="tanh MLP regression, Student-t(2) label noise, clean validation MSE",
+        declared_cost_s=0.08,
+        description="regression, Student-t(2) label noise, clean validation MSE",
     ),
-    x10=dict(
-        data_args=_args(dim=64, num_train=16384, num_val=2048, noise_scale=0.3, df=2.0),
-        model_args=_args(sizes=(64, 256, 1), activation="tanh"),
-        num_steps=400,
-        batch_size=1024,
-        declared_cost_s=0.8,
-    ),
-    x100=dict(
-        data_args=_args(dim=64, num_train=65536, num_val=4096, noise_scale=0.3, df=2.0),
-        model_args=_args(sizes=(64, 512, 512, 1), activation="tanh"),
-        num_steps=800,
-        batch_size=2048,
-        declared_cost_s=8.0,
-    ),
+    x10={
+        "data_args": _args(
+            dim=64, num_train=16384, num_val=2048, noise_scale=0.3, df=2.0
+        ),
+        "model_args": _args(sizes=(64, 96, 1), activation="tanh"),
+        "num_steps": 400,
+        "batch_size": 1024,
+        "declared_cost_s": 1.0,
+    },
+    x100={
+        "data_args": _args(
+            dim=64, num_train=65536, num_val=4096, noise_scale=0.3, df=2.0
+        ),
+        "model_args": _args(sizes=(64, 96, 96, 1), activation="tanh"),
+        "num_steps": 800,
+        "batch_size": 2048,
+        "declared_cost_s": 8.0,
+    },
 )
 
 # --- handwritten digits, the vision-like classifier.
@@ -144,10 +164,20 @@ _family(
         num_steps=200,
         batch_size=128,
         declared_cost_s=0.04,
-        description="sklearn 8x8 digits, 64-32-10 ReLU MLP, validation cross-entropy",
+        description="sklearn 8x8 digits, validation cross-entropy",
     ),
-    x10=dict(model_args=_args(sizes=(64, 128, 10)), num_steps=400, batch_size=512, declared_cost_s=0.5),
-    x100=dict(model_args=_args(sizes=(64, 512, 256, 10)), num_steps=1000, batch_size=1024, declared_cost_s=6.0),
+    x10={
+        "model_args": _args(sizes=(64, 128, 10)),
+        "num_steps": 400,
+        "batch_size": 512,
+        "declared_cost_s": 0.8,
+    },
+    x100={
+        "model_args": _args(sizes=(64, 128, 128, 10)),
+        "num_steps": 800,
+        "batch_size": 1024,
+        "declared_cost_s": 8.0,
+    },
 )
 
 # --- character-level language model on stdlib sources: MLP over a context window.
@@ -162,23 +192,23 @@ _family(
         model_args=_args(vocab=_V, context=8, embed=8, hidden=48),
         num_steps=200,
         batch_size=64,
-        declared_cost_s=0.08,
-        description="next character of stdlib source, MLP over an 8-char window",
+        declared_cost_s=0.1,
+        description="next character of stdlib source from a window",
     ),
-    x10=dict(
-        data_args=_args(context=16, num_train=100000, num_val=4000),
-        model_args=_args(vocab=_V, context=16, embed=16, hidden=256),
-        num_steps=400,
-        batch_size=256,
-        declared_cost_s=1.0,
-    ),
-    x100=dict(
-        data_args=_args(context=32, num_train=300000, num_val=8000),
-        model_args=_args(vocab=_V, context=32, embed=16, hidden=1024),
-        num_steps=1000,
-        batch_size=512,
-        declared_cost_s=10.0,
-    ),
+    x10={
+        "data_args": _args(context=16, num_train=100000, num_val=4000),
+        "model_args": _args(vocab=_V, context=16, embed=8, hidden=64),
+        "num_steps": 400,
+        "batch_size": 256,
+        "declared_cost_s": 1.0,
+    },
+    x100={
+        "data_args": _args(context=16, num_train=300000, num_val=8000),
+        "model_args": _args(vocab=_V, context=16, embed=16, hidden=128),
+        "num_steps": 800,
+        "batch_size": 512,
+        "declared_cost_s": 8.0,
+    },
 )
 
 # --- the same text with a tiny causal Transformer.
@@ -194,23 +224,23 @@ _family(
         num_steps=100,
         batch_size=8,
         schedule="warmup_cosine",
-        declared_cost_s=0.1,
-        description="next character at every position, 1-layer width-16 Transformer",
+        declared_cost_s=0.12,
+        description="next character of stdlib source at every position",
     ),
-    x10=dict(
-        data_args=_args(context=32, num_train=20000, num_val=512, sequence=True),
-        model_args=_args(vocab=_V, context=32, width=32, layers=2, heads=2),
-        num_steps=300,
-        batch_size=32,
-        declared_cost_s=1.2,
-    ),
-    x100=dict(
-        data_args=_args(context=64, num_train=40000, num_val=512, sequence=True),
-        model_args=_args(vocab=_V, context=64, width=64, layers=2, heads=4),
-        num_steps=800,
-        batch_size=64,
-        declared_cost_s=12.0,
-    ),
+    x10={
+        "data_args": _args(context=32, num_train=20000, num_val=512, sequence=True),
+        "model_args": _args(vocab=_V, context=32, width=32, layers=1, heads=2),
+        "num_steps": 300,
+        "batch_size": 16,
+        "declared_cost_s": 2.5,
+    },
+    x100={
+        "data_args": _args(context=32, num_train=40000, num_val=512, sequence=True),
+        "model_args": _args(vocab=_V, context=32, width=32, layers=2, heads=2),
+        "num_steps": 600,
+        "batch_size": 32,
+        "declared_cost_s": 20.0,
+    },
 )
 
 # --- synthetic classification from a teacher network, 30% flipped training labels,
@@ -221,28 +251,49 @@ _family(
         tier="proxy",
         family="teacher-noisy",
         data="teacher",
-        data_args=_args(dim=32, hidden=64, num_classes=8, num_train=4096, num_val=4096, label_noise=0.3),
+        data_args=_args(
+            dim=32,
+            hidden=64,
+            num_classes=8,
+            num_train=4096,
+            num_val=4096,
+            label_noise=0.3,
+        ),
         model="mlp",
         model_args=_args(sizes=(32, 64, 8)),
         num_steps=100,
         batch_size=512,
         declared_cost_s=0.08,
-        description="teacher-network classes, 30% flipped training labels, batch 512",
+        description="teacher-network classes, 30% flipped training labels",
     ),
-    x10=dict(
-        data_args=_args(dim=64, hidden=128, num_classes=8, num_train=16384, num_val=2048, label_noise=0.3),
-        model_args=_args(sizes=(64, 256, 8)),
-        num_steps=400,
-        batch_size=1024,
-        declared_cost_s=0.8,
-    ),
-    x100=dict(
-        data_args=_args(dim=64, hidden=128, num_classes=8, num_train=65536, num_val=8192, label_noise=0.3),
-        model_args=_args(sizes=(64, 512, 512, 8)),
-        num_steps=800,
-        batch_size=2048,
-        declared_cost_s=8.0,
-    ),
+    x10={
+        "data_args": _args(
+            dim=64,
+            hidden=128,
+            num_classes=8,
+            num_train=16384,
+            num_val=4096,
+            label_noise=0.3,
+        ),
+        "model_args": _args(sizes=(64, 96, 8)),
+        "num_steps": 300,
+        "batch_size": 1024,
+        "declared_cost_s": 1.0,
+    },
+    x100={
+        "data_args": _args(
+            dim=64,
+            hidden=128,
+            num_classes=8,
+            num_train=65536,
+            num_val=8192,
+            label_noise=0.3,
+        ),
+        "model_args": _args(sizes=(64, 96, 96, 8)),
+        "num_steps": 800,
+        "batch_size": 2048,
+        "declared_cost_s": 8.0,
+    },
 )
 
 # --- ill-conditioned linear regression: preconditioning matters.
@@ -257,23 +308,23 @@ _family(
         model_args=_args(sizes=(64, 1)),
         num_steps=200,
         batch_size=128,
-        declared_cost_s=0.03,
-        description="linear regression, input condition number 1e3",
+        declared_cost_s=0.01,
+        description="linear regression, ill-conditioned inputs",
     ),
-    x10=dict(
-        data_args=_args(dim=256, num_train=8192, num_val=1024, condition=1e4),
-        model_args=_args(sizes=(256, 1)),
-        num_steps=400,
-        batch_size=512,
-        declared_cost_s=0.3,
-    ),
-    x100=dict(
-        data_args=_args(dim=512, num_train=32768, num_val=2048, condition=1e4),
-        model_args=_args(sizes=(512, 1)),
-        num_steps=1000,
-        batch_size=2048,
-        declared_cost_s=4.0,
-    ),
+    x10={
+        "data_args": _args(dim=256, num_train=8192, num_val=1024, condition=1e4),
+        "model_args": _args(sizes=(256, 1)),
+        "num_steps": 400,
+        "batch_size": 512,
+        "declared_cost_s": 0.2,
+    },
+    x100={
+        "data_args": _args(dim=512, num_train=32768, num_val=2048, condition=1e5),
+        "model_args": _args(sizes=(512, 1)),
+        "num_steps": 1000,
+        "batch_size": 1024,
+        "declared_cost_s": 2.0,
+    },
 )
 
 

@@ -17,7 +17,8 @@ stop non-finite, diverging or slow candidates between them.
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -118,7 +119,9 @@ class TaskProgram:
         self.layout = LeafLayout.from_sizes(sizes)
         classify = self.dataset.num_classes > 0
         ds = self.dataset
-        self.arrays = tuple(jnp.asarray(a) for a in (ds.x_train, ds.y_train, ds.x_val, ds.y_val))
+        self.arrays = tuple(
+            jnp.asarray(a) for a in (ds.x_train, ds.y_train, ds.x_val, ds.y_val)
+        )
 
         def loss_fn(w, x, y):
             out = model.apply(unravel(w), x)
@@ -146,13 +149,20 @@ class TaskProgram:
             def body(state, i):
                 w, regs = state
                 t = t0 + i
-                idx = jax.random.randint(jax.random.fold_in(key, t), (task.batch_size,), 0, num_train)
+                idx = jax.random.randint(
+                    jax.random.fold_in(key, t), (task.batch_size,), 0, num_train
+                )
                 loss, g = jax.value_and_grad(loss_fn)(w, x_train[idx], y_train[idx])
-                lr = schedule_value(task.schedule, t.astype(jnp.float32), task.num_steps) * lr_scale
+                lr = (
+                    schedule_value(task.schedule, t.astype(jnp.float32), task.num_steps)
+                    * lr_scale
+                )
                 update, regs = step(code, regs, w, g, lr)
                 return (w - update, regs), loss
 
-            (w, regs), losses = jax.lax.scan(body, (w, regs), jnp.arange(steps_per_chunk))
+            (w, regs), losses = jax.lax.scan(
+                body, (w, regs), jnp.arange(steps_per_chunk)
+            )
             finite = jnp.all(jnp.isfinite(w)) & jnp.all(jnp.isfinite(losses))
             return w, regs, jnp.mean(losses), finite
 
@@ -164,7 +174,9 @@ class TaskProgram:
         @jax.jit
         def chunk(code: ProgramCode, carry: Carry, t0, lr_scales, arrays):
             run = jax.vmap(chunk_run, in_axes=(None, 0, 0, 0, None, 0, None))
-            w, regs, loss, finite = run(code, carry.w, carry.regs, carry.keys, t0, lr_scales, arrays)
+            w, regs, loss, finite = run(
+                code, carry.w, carry.regs, carry.keys, t0, lr_scales, arrays
+            )
             return Carry(w, regs, carry.keys), loss, finite
 
         @jax.jit

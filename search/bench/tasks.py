@@ -45,7 +45,9 @@ def measure_task_costs(tiers: tuple[str, ...] = TIERS, repeats: int = 3) -> dict
     tasks = {}
     for tier in tiers:
         for name in task_names(tier):
-            tasks[name] = measure_task_cost(name, 1 if tier == "metaval-100x" else repeats)
+            tasks[name] = measure_task_cost(
+                name, 1 if tier == "metaval-100x" else repeats
+            )
     summary = {}
     for tier in tiers:
         rows = [r for r in tasks.values() if r["tier"] == tier]
@@ -53,14 +55,18 @@ def measure_task_costs(tiers: tuple[str, ...] = TIERS, repeats: int = 3) -> dict
             summary[tier] = {
                 "declared_cost_s": sum(r["declared_cost_s"] for r in rows) / len(rows),
                 "measured_cost_s": sum(r["measured_cost_s"] for r in rows) / len(rows),
-                "max_measured_over_declared": max(r["measured_over_declared"] for r in rows),
+                "max_measured_over_declared": max(
+                    r["measured_over_declared"] for r in rows
+                ),
             }
     return {"tasks": tasks, "tiers": summary}
 
 
 def format_report(result: dict) -> str:
     """Per task and per tier, measured next to declared."""
-    lines = [f"{'task':<28} {'tier':<13} {'declared':>10} {'measured':>10} {'ratio':>6} {'compile':>8}"]
+    lines = [
+        f"{'task':<28} {'tier':<13} {'declared':>10} {'measured':>10} {'ratio':>6} {'compile':>8}"
+    ]
     for name, r in result["tasks"].items():
         lines.append(
             f"{name:<28} {r['tier']:<13} {1e3 * r['declared_cost_s']:8.0f}ms "

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dsl.analysis import check
 from dsl.library import load_builtin
-from proxy_tasks.baselines import Tuned, decay_constant, lion_vs_adamw, with_weight_decay
+from proxy_tasks.baselines import (
+    Tuned,
+    decay_constant,
+    lion_vs_adamw,
+    with_weight_decay,
+)
 
 
 def test_programs_with_a_decay_statement_get_it_rescaled():

@@ -29,7 +29,10 @@ def test_eval_prints_fitness_and_cost(capsys):
 
 
 def test_eval_json(capsys):
-    assert main(["eval", "sgd", "--task", "ill-conditioned", "--seeds", "2", "--json"]) == 0
+    assert (
+        main(["eval", "sgd", "--task", "ill-conditioned", "--seeds", "2", "--json"])
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert result["status"] == "ok" and result["fitness"] is not None
 
@@ -41,5 +44,8 @@ def test_unknown_task_is_one_line_and_exit_2(capsys):
 
 
 def test_bad_lr_multipliers_are_refused(capsys):
-    assert main(["eval", "adamw", "--task", "ill-conditioned", "--lr-multipliers", "x"]) == 2
+    assert (
+        main(["eval", "adamw", "--task", "ill-conditioned", "--lr-multipliers", "x"])
+        == 2
+    )
     assert "--lr-multipliers" in capsys.readouterr().err

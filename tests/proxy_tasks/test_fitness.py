@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import pickle
 
@@ -30,7 +31,9 @@ def test_adamw_learns_and_reports_its_metrics(scorer):
     result = scorer.score(load_builtin("adamw"))
     assert result.status == "ok" and result.message == ""
     assert result.fitness > 0.1
-    assert {"val_loss", "train_loss", "seed_std", "lr_multiplier"} <= set(result.metrics)
+    assert {"val_loss", "train_loss", "seed_std", "lr_multiplier"} <= set(
+        result.metrics
+    )
     assert result.fitness == pytest.approx(
         math.log(scorer._compiled().dataset.chance_loss / result.metrics["val_loss"])
     )
@@ -38,7 +41,11 @@ def test_adamw_learns_and_reports_its_metrics(scorer):
 
 def test_evaluations_are_deterministic_for_a_fixed_seed(scorer):
     lion = load_builtin("lion")
-    first, again, other = scorer.score(lion, 3), scorer.score(lion, 3), scorer.score(lion, 4)
+    first, again, other = (
+        scorer.score(lion, 3),
+        scorer.score(lion, 3),
+        scorer.score(lion, 4),
+    )
     assert first.fitness == again.fitness and first.metrics == again.metrics
     assert other.fitness != first.fitness
 
@@ -61,7 +68,9 @@ def test_a_diverging_program_is_stopped_and_reported(scorer):
 def test_invalid_and_too_long_programs_are_invalid_not_errors(scorer):
     reads_undefined = Program((Statement("update", "sign", (Var("nowhere"),)),))
     assert scorer.score(reads_undefined).status == "invalid"
-    long = program("\n".join(["u = g * 1.0"] + ["u = u * 1.0"] * 20 + ["update = u * lr"]))
+    long = program(
+        "\n".join(["u = g * 1.0"] + ["u = u * 1.0"] * 20 + ["update = u * lr"])
+    )
     result = scorer.score(long)
     assert result.status == "invalid" and "exceed" in result.message
     assert result.fitness == WORST_FITNESS
@@ -91,10 +100,14 @@ def test_lr_multipliers_run_together_and_the_best_counts():
 
 
 def test_a_task_mix_is_the_weighted_mean_with_per_task_metrics():
-    mix = MultiTaskScorer({TASK: 1.0, "heavy-tail-regression": 3.0}, max_length=16, num_seeds=2)
+    mix = MultiTaskScorer(
+        {TASK: 1.0, "heavy-tail-regression": 3.0}, max_length=16, num_seeds=2
+    )
     result = mix.score(load_builtin("adamw"))
     assert result.ok
-    expected = (result.metrics[TASK] + 3.0 * result.metrics["heavy-tail-regression"]) / 4.0
+    expected = (
+        result.metrics[TASK] + 3.0 * result.metrics["heavy-tail-regression"]
+    ) / 4.0
     assert result.fitness == pytest.approx(expected)
     assert f"{TASK}/val_loss" in result.metrics
     failed = mix.score(program("update = g * -0.05"))
@@ -103,7 +116,7 @@ def test_a_task_mix_is_the_weighted_mean_with_per_task_metrics():
 
 
 def test_evaluation_records_are_frozen():
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         Evaluation("ok", 1.0).fitness = 2.0  # type: ignore[misc]
 
 
@@ -112,5 +125,9 @@ def test_new_programs_never_recompile(scorer):
     compiled = scorer._compiled()
     sizes = compiled._chunk._cache_size(), compiled._init._cache_size()
     for name in ("adamw", "lion", "rmsprop", "program4", "signsgd"):
-        assert scorer.score(load_builtin(name)).status in ("ok", "diverged", "nonfinite")
+        assert scorer.score(load_builtin(name)).status in (
+            "ok",
+            "diverged",
+            "nonfinite",
+        )
     assert (compiled._chunk._cache_size(), compiled._init._cache_size()) == sizes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -11,9 +12,12 @@ from dsl.executor import encode
 from dsl.library import load_builtin
 from proxy_tasks import registry
 from proxy_tasks.fitness import TaskScorer
-from proxy_tasks.training import TaskProgram, reference_stepper, run_keys, train_and_evaluate
-
-import jax.numpy as jnp
+from proxy_tasks.training import (
+    TaskProgram,
+    reference_stepper,
+    run_keys,
+    train_and_evaluate,
+)
 
 # AdamW at its own lr and 10x it; the better must be clearly above chance: a loss
 # (or error) at most ~90% of the best input-independent predictor's.
@@ -52,9 +56,16 @@ def executor():
 
 @pytest.mark.parametrize(
     "program_name",
-    ["lion", "program4", pytest.param("adamw", marks=pytest.mark.slow), pytest.param("rmsprop", marks=pytest.mark.slow)],
+    [
+        "lion",
+        "program4",
+        pytest.param("adamw", marks=pytest.mark.slow),
+        pytest.param("rmsprop", marks=pytest.mark.slow),
+    ],
 )
-def test_the_executor_trains_exactly_like_the_reference_interpreter(executor, program_name):
+def test_the_executor_trains_exactly_like_the_reference_interpreter(
+    executor, program_name
+):
     program = load_builtin(program_name)
     code = encode(program, 16)
     keys, scales = run_keys(0, 2, 1), jnp.ones(2)
