@@ -85,6 +85,8 @@ class EvaluatorConfig:
     cpus_per_worker: float = field(default=1.0, metadata=_range(0.01))
     # Address of an existing Ray cluster ("auto", "HOST:PORT"); None starts a local one.
     address: str | None = None
+    # Calls queued per worker: 2 hides the driver round trip between candidates.
+    pipeline_depth: int = field(default=2, metadata=_range(1, 8))
     # A candidate that kills this many workers is recorded as failed.
     max_worker_deaths: int = field(default=3, metadata=_range(1))
 

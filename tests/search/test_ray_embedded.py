@@ -58,6 +58,7 @@ def test_the_embedded_instance_listens_on_loopback_only_and_stops_at_close():
     evaluator = RayEvaluator(SPEC, EvaluatorConfig(kind="ray", workers=1))
     try:
         assert evaluator.started_ray
+        assert evaluator.capacity == 2, "one worker with two calls queued (pipeline_depth)"
         assert ray.is_initialized()
         addresses = ray_listening_addresses()
         assert addresses, "expected Ray's servers to be listening"
