@@ -114,7 +114,7 @@ class Evolution:
         # `analyze` has checked the program; skip the keys' own re-check.
         program_hash = semantic_hash_unchecked(program)
         program_fingerprint = fingerprint_unchecked(program)
-        key = program_hash if self.config.cache_key == "hash" else program_fingerprint
+        key = self._cache_key(program_hash, program_fingerprint)
         candidate = Candidate(
             id=self.next_id,
             parent_id=parent_id,
@@ -254,8 +254,11 @@ class Evolution:
 
     @property
     def _seed_key(self) -> str:
-        seed = self.seed_program
-        return semantic_hash(seed) if self.config.cache_key == "hash" else fingerprint(seed)
+        return self._cache_key(semantic_hash(self.seed_program), fingerprint(self.seed_program))
+
+    def _cache_key(self, program_hash: str, program_fingerprint: str) -> str:
+        """The key the config's `cache_key` names."""
+        return program_hash if self.config.cache_key == "hash" else program_fingerprint
 
     def _last_restart_at(self) -> int:
         return self.restarts[-1].at_told if self.restarts else 0

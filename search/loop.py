@@ -104,7 +104,7 @@ class SearchRunner:
             self.checkpoint()
             wall_s = time.time() - started
             self.store.record_event("session", self.evolution.counters.told, {"wall_s": wall_s})
-            write_report(self.store, self.evolution, self.config)
+            write_report(self.store, self.config.population)
             self.progress.close()
         return self.outcome(wall_s, interrupted)
 
@@ -120,11 +120,7 @@ class SearchRunner:
                     f"{self.store.dir}: candidate {row.id} in the database does not match "
                     "the replayed search; was the run directory edited?"
                 )
-            result = Result(
-                row.status, row.fitness, row.metrics, row.seconds, "", row.cache_hit,
-                row.worker, row.node,
-            )
-            self.tell(candidate, result, record=False)
+            self.tell(candidate, row.result(), record=False)
 
     def resubmit_pending(self) -> None:
         """Send out candidates that were asked but never told (in flight at the kill)."""
@@ -191,7 +187,7 @@ class SearchRunner:
             if told % self.config.checkpoint_every == 0:
                 self.checkpoint()
             if told % self.config.report_every == 0 and self._report_due():
-                write_report(self.store, evolution, self.config)
+                write_report(self.store, self.config.population)
                 self._last_report = time.time()
             self.progress.update(evolution)
 

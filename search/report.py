@@ -14,19 +14,22 @@ import json
 import os
 
 from search.store import RunStore, atomic_write_text
-from search.summary import curves, run_summary, top_programs
+from search.summary import curves, run_summary
 
 
-def write_report(store: RunStore, evolution, config) -> None:
-    """Rewrite every report file from the run store."""
+def write_report(store: RunStore, population: int) -> None:
+    """Rewrite every report file from the run store (`population` sizes the
+    sliding window of the median-fitness curve)."""
     report = store.report_dir
     summary = run_summary(store)
     atomic_write_text(report / "summary.json", json.dumps(summary, indent=1, default=str))
-    top = top_programs(store, 1)
-    if top:
-        header = f"# Best program of {store.dir.name}: candidate {top[0].id}, fitness {top[0].fitness:.6g}\n"
-        atomic_write_text(report / "best.py", header + top[0].text)
-    plot_curves(store, config.population, report)
+    if summary["best_program"] is not None:
+        header = (
+            f"# Best program of {store.dir.name}: candidate {summary['best_id']}, "
+            f"fitness {summary['best_fitness']:.6g}\n"
+        )
+        atomic_write_text(report / "best.py", header + summary["best_program"])
+    plot_curves(store, population, report)
 
 
 def plot_curves(store: RunStore, population: int, folder) -> None:

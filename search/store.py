@@ -87,6 +87,14 @@ class StoredRow:
     node: str
     told_seq: int
     generated_at_tell: int
+    message: str
+
+    def result(self) -> Result:
+        """The result as it was told."""
+        return Result(
+            self.status, self.fitness, self.metrics, self.seconds, self.message,
+            self.cache_hit, self.worker, self.node,
+        )
 
 
 class RunStore:
@@ -174,7 +182,7 @@ class RunStore:
         """Told rows with `told_seq` greater than the given one, in told order."""
         cursor = self.db.execute(
             "SELECT id, parent_id, mutation, program, status, fitness, metrics, cache_hit,"
-            " seconds, worker, node, told_seq, generated_at_tell FROM candidates"
+            " seconds, worker, node, told_seq, generated_at_tell, reason FROM candidates"
             " WHERE told_seq > ? ORDER BY told_seq",
             (told_seq,),
         )
@@ -184,6 +192,7 @@ class RunStore:
                 fitness=_py_float(row[5]), metrics=json.loads(row[6] or "{}"),
                 cache_hit=bool(row[7]), seconds=row[8] or 0.0, worker=row[9] or "",
                 node=row[10] or "", told_seq=row[11], generated_at_tell=row[12],
+                message=row[13] or "",
             )
 
     def evaluated_up_to(self, told_seq: int, key_column: str) -> Iterator[tuple[str, Result]]:

@@ -66,8 +66,9 @@ def cmd_ops(args: argparse.Namespace) -> int:
     return 0
 
 
-def program_summary(program) -> dict:
-    """The facts `show --json` reports about one program.
+def program_summary(program, facts=None) -> dict:
+    """The facts `show --json` reports about one program (`facts`: its `analyze`
+    result, if the caller has it already).
 
     `hash` is the semantic hash (`dsl.hashing`), `fingerprint` the behavioural
     fingerprint (`dsl.fingerprint`): the two duplicate keys the search can use.
@@ -76,7 +77,7 @@ def program_summary(program) -> dict:
     from dsl.fingerprint import fingerprint_unchecked
     from dsl.hashing import semantic_hash_unchecked
 
-    facts = analyze(program)
+    facts = facts or analyze(program)
     return {
         "hash": semantic_hash_unchecked(program),
         "fingerprint": fingerprint_unchecked(program),
@@ -94,14 +95,15 @@ def cmd_show(args: argparse.Namespace) -> int:
         from search.commands import run_commands
 
         return run_commands.show_run(args)
+    from dsl.analysis import analyze
+
     program = load(args.target)
-    summary = program_summary(program)
+    facts = analyze(program)
+    summary = program_summary(program, facts)
     if args.json:
         print(json.dumps(summary, indent=1))
         return 0
-    from dsl.analysis import analyze
-
-    live = analyze(program).live
+    live = facts.live
     lines = program.to_text().splitlines()
     print(lines[0])
     for st_line, is_live in zip(lines[1:-1], live):
