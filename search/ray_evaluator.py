@@ -102,9 +102,6 @@ class ScoringWorker:
     def pid(self) -> int:
         return os.getpid()
 
-    def where(self) -> tuple[str, int]:
-        return self.node, os.getpid()
-
 
 @dataclass(eq=False)  # slots are compared by identity
 class _Slot:
@@ -229,7 +226,3 @@ class RayEvaluator:
             _restore_cluster_mode(self._cluster_mode)
             self.started_ray = False
 
-
-def node_count() -> int:
-    """Alive nodes in the connected cluster."""
-    return sum(1 for n in ray.nodes() if n.get("Alive"))
