@@ -181,10 +181,10 @@ def _narrow(values: tuple[float, ...], center: float) -> tuple[float, ...]:
 
 def run_baselines(
     task_names: list[str],
-    programs: tuple[str, ...] = BASELINE_PROGRAMS,
+    programs: dict[str, Program] | None = None,
     progress=None,
 ) -> list[Tuned]:
-    """Tune every program on every task.
+    """Tune every program (label -> program; default the shipped baselines) on every task.
 
     Proxy tasks get the full grid. A meta-validation task gets the full lr grid
     (one vectorized call per weight decay) but only the proxy's best weight decay
@@ -197,6 +197,8 @@ def run_baselines(
     from dsl.library import load_builtin
     from proxy_tasks.registry import get_task
 
+    if programs is None:
+        programs = {name: load_builtin(name) for name in BASELINE_PROGRAMS}
     tasks = [get_task(name) for name in task_names]
     proxy_best: dict[tuple[str, str], Tuned] = {}
     results = []
@@ -209,8 +211,7 @@ def run_baselines(
                 f"(lr x{tuned.lr_multiplier:g}, wd x{tuned.wd_relative:g})"
             )
 
-    for name in programs:
-        program = load_builtin(name)
+    for name, program in programs.items():
         for task in sorted(tasks, key=lambda t: t.tier != "proxy"):
             key = (name, task.family)
             if task.tier == "proxy":
@@ -233,7 +234,8 @@ def run_baselines(
             note(tuned)
             results.append(tuned)
     order = {name: i for i, name in enumerate(task_names)}
-    return sorted(results, key=lambda t: (order[t.task], programs.index(t.program)))
+    labels = list(programs)
+    return sorted(results, key=lambda t: (order[t.task], labels.index(t.program)))
 
 
 def markdown_table(results: list[Tuned], programs: tuple[str, ...]) -> str:

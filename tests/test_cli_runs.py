@@ -96,6 +96,23 @@ def test_diff_between_a_run_candidate_and_a_builtin(finished_run):
     assert result.stdout.startswith("--- adamw")
 
 
+def test_a_run_candidate_is_a_program_for_every_command(finished_run):
+    tmp, _ = finished_run
+    best_id = json.loads(optsearch("show", str(tmp / "full"), "--json").stdout)["best_id"]
+    spec = f"{tmp / 'full'}:{best_id}"
+    exported = optsearch("export", spec)
+    assert exported.returncode == 0, exported.stderr
+    assert "optax.GradientTransformation" in exported.stdout
+    scored = optsearch("eval", spec, "--task", "ill-conditioned", "--seeds", "1", "--json")
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)["status"] in ("ok", "nonfinite", "diverged")
+    for bad, says in ((f"{tmp / 'full'}:99999", "no such candidate"),
+                      (f"{tmp / 'full'}:best", "must be a number")):
+        result = optsearch("export", bad)
+        assert result.returncode == 2
+        assert says in result.stderr and "Traceback" not in result.stderr
+
+
 def test_a_run_killed_with_sigkill_resumes_to_the_same_end(finished_run):
     tmp, config = finished_run
     cut = tmp / "cut"

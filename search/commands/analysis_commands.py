@@ -19,8 +19,8 @@ def register(subparsers) -> None:
         "equiv",
         help="decide whether two programs are the same optimizer (exit 0 yes, 1 no)",
     )
-    p.add_argument("first", help="a program file or built-in name")
-    p.add_argument("second", help="a program file or built-in name")
+    p.add_argument("first", help="a program file, built-in name, or RUN_DIR:ID")
+    p.add_argument("second", help="a program file, built-in name, or RUN_DIR:ID")
     p.add_argument("--seeds", type=int, default=4, help="independent runs (default 4)")
     p.add_argument("--steps", type=int, default=30, help="steps per run (default 30)")
     p.add_argument(
@@ -35,7 +35,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "simplify", help="print an equivalent, shorter, canonical program"
     )
-    p.add_argument("program", help="a program file or built-in name")
+    p.add_argument("program", help="a program file, built-in name, or RUN_DIR:ID")
     p.add_argument(
         "--verify",
         action="store_true",
@@ -51,6 +51,13 @@ def register(subparsers) -> None:
         "--tolerance", type=float, default=0.02, help="fitness tolerance for --ablate (default 0.02)"
     )
     p.add_argument("--seeds", type=int, default=4, help="seeds per --ablate evaluation (default 4)")
+    p.add_argument(
+        "--tune-rounds",
+        type=int,
+        default=0,
+        help="after the removals, evolve N mutations with insertions off, keeping "
+        "changes that stay within --tolerance (the paper's suggestion; default 0)",
+    )
     p.add_argument(
         "--lr-multipliers",
         default="0.3,1,3,10,30",
@@ -115,13 +122,18 @@ def _ablate(args: argparse.Namespace, program) -> int:
         mults = tuple(float(x) for x in args.lr_multipliers.split(","))
     except ValueError:
         raise UserError(f"--lr-multipliers {args.lr_multipliers!r}: expected numbers like 1,3,10")
-    if args.tolerance < 0 or args.seeds < 1 or not all(m > 0 for m in mults):
-        raise UserError("--tolerance must be >= 0, --seeds >= 1, lr multipliers > 0")
+    if args.tolerance < 0 or args.seeds < 1 or args.tune_rounds < 0 or not all(m > 0 for m in mults):
+        raise UserError(
+            "--tolerance and --tune-rounds must be >= 0, --seeds >= 1, lr multipliers > 0"
+        )
     try:
         score = task_score(args.ablate, args.seeds, lr_multipliers=mults)
     except KeyError as exc:
         raise UserError(f"--ablate: {exc.args[0]}") from None
-    result = ablate(program, score, args.tolerance, args.ablate, args.seeds)
+    import numpy as np
+
+    result = ablate(program, score, args.tolerance, args.ablate, args.seeds,
+                    tune_rounds=args.tune_rounds, rng=np.random.default_rng(0))
     print(result.table())
     print(result.final.to_text(), end="")
     print(f"# {match_lion(result.final).describe()}")

@@ -19,25 +19,54 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_ops)
 
     p = subparsers.add_parser("show", help="pretty-print a program (file or built-in name) or summarize a run directory")
-    p.add_argument("target", help="a program file, a built-in name (e.g. adamw), or a run directory")
+    p.add_argument("target", help="a program file, a built-in name (e.g. adamw), RUN_DIR:ID, or a run directory")
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.add_argument("--top", type=int, default=5, help="for a run: how many top programs")
     p.set_defaults(func=cmd_show)
 
     p = subparsers.add_parser("export", help="export a program for use in training code")
-    p.add_argument("program", help="a program file or built-in name")
+    p.add_argument("program", help="a program file, built-in name, or RUN_DIR:ID")
     p.add_argument("--format", choices=["python", "text"], default="python")
     p.set_defaults(func=cmd_export)
 
 
 def load(spec: str):
-    """Load a program for a command; bad input becomes a `UserError`."""
+    """Load a program for a command; bad input becomes a `UserError`.
+
+    `spec` is a program file, a built-in name, or `RUN_DIR:ID` for a candidate of
+    a run (so every command can take what a search found).
+    """
     from dsl import ProgramError, load_program
+    from dsl.loading import check_located
 
     try:
+        found = candidate_text(spec)
+        if found is not None:
+            return check_located(found, spec)
         return load_program(spec)
     except ProgramError as exc:
         raise UserError(str(exc)) from None
+
+
+def candidate_text(spec: str) -> str | None:
+    """The program text of candidate `RUN_DIR:ID`, or None if `spec` is not of that form."""
+    run_dir, sep, id_text = spec.rpartition(":")
+    if not sep or not Path(run_dir).is_dir():
+        return None
+    from search.commands.run_commands import open_store
+
+    try:
+        candidate_id = int(id_text)
+    except ValueError:
+        raise UserError(f"{spec}: the candidate id must be a number") from None
+    store = open_store(run_dir)
+    try:
+        rows = store.query("SELECT program FROM candidates WHERE id = ?", (candidate_id,))
+    finally:
+        store.close()
+    if not rows:
+        raise UserError(f"{spec}: no such candidate")
+    return rows[0][0]
 
 
 def cmd_ops(args: argparse.Namespace) -> int:

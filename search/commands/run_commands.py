@@ -201,21 +201,11 @@ def _changed_lines(a: str, b: str) -> list[str]:
 
 
 def _program_text(spec: str) -> tuple[str, str]:
-    if ":" in spec and Path(spec.rsplit(":", 1)[0]).is_dir():
-        run_dir, _, id_text = spec.rpartition(":")
-        store = open_store(run_dir)
-        try:
-            rows = store.query("SELECT program FROM candidates WHERE id = ?", (int(id_text),))
-        except ValueError:
-            raise UserError(f"{spec}: the candidate id must be a number") from None
-        finally:
-            store.close()
-        if not rows:
-            raise UserError(f"{spec}: no such candidate")
-        return rows[0][0], spec
-    from search.commands.program_commands import load
+    from search.commands.program_commands import candidate_text, load
 
-    return load(spec).to_text(), spec
+    # A stored candidate is shown as stored, even one the checker rejected.
+    text = candidate_text(spec)
+    return (text if text is not None else load(spec).to_text()), spec
 
 
 def cmd_diff(args: argparse.Namespace) -> int:

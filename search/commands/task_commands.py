@@ -15,7 +15,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "eval", help="score a program on a task: fitness and cost"
     )
-    p.add_argument("program", help="a program file or built-in name (e.g. adamw)")
+    p.add_argument("program", help="a program file, built-in name (e.g. adamw), or RUN_DIR:ID")
     p.add_argument("--task", required=True, help="a task name (see `optsearch tasks`)")
     p.add_argument("--seeds", type=int, default=4, help="seeds averaged (default 4)")
     p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
@@ -40,7 +40,7 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser(
         "baselines",
-        help="tune shipped optimizers on every task; write a table and a chart",
+        help="tune optimizers (shipped or found) on every task; write a table and a chart",
     )
     p.add_argument(
         "--tasks", help="comma-separated task names (default: every task of --tiers)"
@@ -52,7 +52,8 @@ def register(subparsers) -> None:
     )
     p.add_argument(
         "--programs",
-        help="comma-separated built-in programs (default: the five baselines)",
+        help="comma-separated programs: built-in names, files or RUN_DIR:ID, each "
+        "optionally as LABEL=PROGRAM (default: the five shipped baselines)",
     )
     p.add_argument(
         "--out",
@@ -195,7 +196,6 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 
 
 def cmd_baselines(args: argparse.Namespace) -> int:
-    from dsl.library import builtin_names
     from proxy_tasks.baselines import (
         BASELINE_PROGRAMS,
         config_table,
@@ -216,28 +216,22 @@ def cmd_baselines(args: argparse.Namespace) -> int:
                 names += task_names(tier.strip())
             except ValueError as exc:
                 raise UserError(str(exc)) from None
-    programs = BASELINE_PROGRAMS
-    if args.programs:
-        programs = tuple(p.strip() for p in args.programs.split(",") if p.strip())
-        unknown = [p for p in programs if p not in builtin_names()]
-        if unknown:
-            raise UserError(
-                f"unknown program(s) {', '.join(unknown)}; valid: {', '.join(builtin_names())}"
-            )
+    programs = _labelled_programs(args.programs or ",".join(BASELINE_PROGRAMS))
     out = Path(args.out)
     png = Path(args.png) if args.png else out.with_suffix(".png")
     start = time.perf_counter()
     results = run_baselines(
         names, programs, progress=lambda line: print(line, flush=True)
     )
+    labels = tuple(programs)
     out.parent.mkdir(parents=True, exist_ok=True)
     text = (
         "# Tuned baselines\n\n"
-        "Validation metric (mean ± std over 8 fresh seeds) of each shipped optimizer,\n"
+        "Validation metric (mean ± std over 8 fresh seeds) of each optimizer,\n"
         "with lr multiplier and weight decay tuned on a log grid (`optsearch baselines`;\n"
         'see docs/tasks.md for the protocol). Bold: best per task. "Lion vs AdamW":\n'
         "a win needs a gap larger than the sum of the two seed spreads.\n\n"
-        f"{markdown_table(results, programs)}\n\n"
+        f"{markdown_table(results, labels)}\n\n"
         f"![baselines]({png.name})\n\n"
         "The chart shows each program's fitness minus tuned AdamW's, log(AdamW metric /\n"
         "metric): above 0 beats tuned AdamW, +0.01 is a 1% smaller metric.\n\n"
@@ -249,6 +243,27 @@ def cmd_baselines(args: argparse.Namespace) -> int:
     out.with_suffix(".json").write_text(
         json.dumps([r.__dict__ for r in results], indent=1, default=float)
     )
-    plot(results, programs, png)
+    plot(results, labels, png)
     print(f"wrote {out}, {out.with_suffix('.json')} and {png}")
     return 0
+
+
+def _labelled_programs(text: str) -> dict:
+    """`LABEL=PROGRAM` or `PROGRAM` items, comma-separated, as label -> Program."""
+    from search.commands.program_commands import load
+
+    programs = {}
+    for item in (i.strip() for i in text.split(",")):
+        if not item:
+            continue
+        label, sep, spec = (part.strip() for part in item.partition("="))
+        if not sep:
+            label = spec = item
+        if not label or not spec:
+            raise UserError(f"--programs: {item!r} is not LABEL=PROGRAM")
+        if label in programs:
+            raise UserError(f"--programs: the label {label!r} is used twice")
+        programs[label] = load(spec)
+    if not programs:
+        raise UserError("--programs: no program given")
+    return programs

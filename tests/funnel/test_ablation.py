@@ -1,5 +1,6 @@
 """Fitness-based simplification: clearly useless statements go, useful ones stay."""
 
+import numpy as np
 import pytest
 
 from dsl.library import load_builtin
@@ -53,3 +54,20 @@ def test_program4_ablates_to_lion():
     assert match.lion_family and match.weight_decay > 0
     assert match.preprocess == ()
     assert (match.b1, match.b2) == (0.899, 0.996991)
+
+
+def test_evolving_with_insertions_off_never_lengthens_or_drops_below_the_floor():
+    # A score that only asks "is it Lion?": the tuning phase may delete and modify
+    # freely, but every change it keeps must stay within the tolerance.
+    def lion_score(program):
+        return 1.0 if match_lion(program).lion_family else 0.0
+
+    greedy = ablate(load_builtin("program4"), lion_score, tolerance=0.5)
+    tuned = ablate(load_builtin("program4"), lion_score, tolerance=0.5, tune_rounds=60,
+                   rng=np.random.default_rng(0))
+    assert match_lion(tuned.final).lion_family
+    assert len(tuned.final) <= len(greedy.final)
+    assert tuned.evaluations > greedy.evaluations
+    assert all(r.fitness >= 0.5 for r in tuned.removals)
+    with pytest.raises(ValueError, match="rng"):
+        ablate(load_builtin("lion"), lion_score, tolerance=0.5, tune_rounds=1)

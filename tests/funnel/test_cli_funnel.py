@@ -104,3 +104,9 @@ def test_simplify_ablate_prints_the_table_and_the_result():
 def test_simplify_ablate_with_an_unknown_task_is_a_user_error():
     result = optsearch("simplify", "program4", "--ablate", "no-such-task")
     assert result.returncode == 2 and "no-such-task" in result.stderr
+
+
+def test_simplify_ablate_with_negative_tune_rounds_is_a_user_error():
+    result = optsearch("simplify", "lion", "--ablate", "ill-conditioned", "--tune-rounds", "-1")
+    assert result.returncode == 2 and "--tune-rounds" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,110 @@
+"""How reachable is Lion from a start program under the search's own mutations?
+
+Owns the measurement behind "what limits the search" in the Lion report: random
+walks of k mutations from a start program (AdamW for `configs/lion.yaml`), drawn
+exactly as the search draws children (same mutation weights, op set, length
+limit and constant rules; an invalid child is re-drawn from the same parent, as
+in `Evolution.ask`), counting how many k-step descendants are in the Lion family
+(`funnel.lion_family.match_lion`). Optionally the distinct Lion-family programs
+found are scored with the config's proxy scorer, next to the start program, so
+the report can say both how rare the first step towards Lion is and whether it
+is uphill.
+
+A walk is not the search: the search keeps only children that win tournaments.
+The probability per walk is therefore an upper bound on how often a search that
+stays near its start program proposes a Lion-family child.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dsl.analysis import InvalidProgram
+from dsl.program import Program
+from funnel.lion_family import match_lion
+from search.config import SearchConfig
+from search.evolution import Evolution
+from search.mutation import MUTATIONS, choose_mutation
+
+
+@dataclass
+class StepCounts:
+    """What the walks reached after a number of mutations.
+
+    Attributes:
+        walks: walks that reached this step.
+        lion_family: walks whose program at this step is in the Lion family.
+        distinct_betas: of those, how many have b1 != b2 (Lion proper, not signum).
+        programs: the distinct Lion-family programs, by fingerprint.
+    """
+
+    walks: int = 0
+    lion_family: int = 0
+    distinct_betas: int = 0
+    programs: dict[str, Program] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.lion_family / self.walks if self.walks else 0.0
+
+
+def random_walks(
+    config: SearchConfig, start: Program, walks: int, steps: int, seed: int = 0
+) -> list[StepCounts]:
+    """`walks` random mutation walks of `steps` valid children each from `start`.
+
+    Returns:
+        one `StepCounts` per step (index 0 = after one mutation).
+    """
+    evolution = Evolution(config, start)
+    rng = np.random.default_rng(seed)
+    counts = [StepCounts() for _ in range(steps)]
+    verdicts: dict[str, tuple[bool, bool]] = {}
+    for _ in range(walks):
+        program = start
+        for step in range(steps):
+            child = _valid_child(evolution, rng, program)
+            if child is None:
+                break
+            program, key = child
+            if key not in verdicts:
+                match = match_lion(program)
+                verdicts[key] = (match.lion_family, match.distinct_betas)
+            family, distinct = verdicts[key]
+            counts[step].walks += 1
+            if family:
+                counts[step].lion_family += 1
+                counts[step].distinct_betas += distinct
+                counts[step].programs.setdefault(key, program)
+    return counts
+
+
+def _valid_child(evolution: Evolution, rng, parent: Program):
+    # The search's rule: re-mutate the same parent until a child passes analysis.
+    for _ in range(evolution.config.mutation.max_attempts):
+        name = choose_mutation(rng, evolution.weights)
+        child = MUTATIONS[name](rng, parent, evolution.context)
+        if child is None:
+            continue
+        try:
+            candidate = evolution.make_candidate(child, None, name)
+        except InvalidProgram:
+            continue
+        return child, candidate.fingerprint
+    return None
+
+
+def format_counts(counts: list[StepCounts]) -> str:
+    """A table: per step, how many walks landed in the Lion family."""
+    lines = [
+        "| mutations | walks | Lion family | rate | of which b1 != b2 | distinct programs |",
+        "|---|---|---|---|---|---|",
+    ]
+    for step, c in enumerate(counts, start=1):
+        lines.append(
+            f"| {step} | {c.walks} | {c.lion_family} | {c.rate:.2e} | "
+            f"{c.distinct_betas} | {len(c.programs)} |"
+        )
+    return "\n".join(lines)
