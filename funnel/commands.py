@@ -19,6 +19,10 @@ def register(subparsers) -> None:
         help="run (or resume) funnel selection, ablation and the Lion check on a finished run",
     )
     p.add_argument("run_dir", help="a run directory whose config has a `funnel` section")
+    p.add_argument(
+        "overrides", nargs="*",
+        help="KEY=VALUE changes to the run's config for this funnel, e.g. funnel.metaval_top_k=2",
+    )
     p.add_argument("--address", help="Ray cluster to join ('auto' or HOST:PORT)")
     p.set_defaults(func=cmd_funnel)
 
@@ -31,7 +35,7 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     config_path = run_dir / "config.yaml"
     if not config_path.is_file():
         raise UserError(f"{run_dir}: not a run directory (no config.yaml)")
-    config = load_config(config_path)
+    config = load_config(config_path, args.overrides)
     if not config.funnel:
         raise UserError(f"{config_path}: the config has no `funnel` section")
     check_sections(config, str(config_path))

@@ -7,6 +7,7 @@ at load time with one line naming the file and the dotted key.
 
     funnel:
       top_k: 10                 # programs by search fitness entering the first stage
+      metaval_top_k: 2          # and the programs meta-validation scored highest (default 0)
       baseline: adamw           # default: the run's seed program
       stages:
         - name: metaval-10x
@@ -77,6 +78,11 @@ class FunnelConfig:
     """Multi-stage selection after the search (Chen et al. 2023, Sec. 3)."""
 
     top_k: int = field(default=10, metadata=_range(1))
+    # Also enter this many of the programs the meta-validation checks scored
+    # highest: under meta-overfitting (the paper's Fig. 3) the search's top
+    # programs are its most overfit ones, and the best transferring program is an
+    # earlier best.
+    metaval_top_k: int = field(default=0, metadata=_range(0))
     # None: the run's seed program (the paper's baseline is the AdamW seed).
     baseline: str | None = None
     stages: tuple[StageConfig, ...] = ()
@@ -140,7 +146,7 @@ def funnel_config(raw: dict[str, Any] | None, source: str = "<config>") -> Funne
                 )
             ablation = replace(ablation, lr_multipliers=tuple(float(x) for x in mults))
         _check_task(ablation.task, source, "funnel.ablation.task")
-    return FunnelConfig(config.top_k, config.baseline, stages, ablation)
+    return replace(config, stages=stages, ablation=ablation)
 
 
 def metaval_config(raw: dict[str, Any] | None, source: str = "<config>") -> MetavalConfig | None:

@@ -1,7 +1,8 @@
 """Funnel selection: the search's best programs through ever larger tasks.
 
 Owns the multi-stage selection of Chen et al. 2023 (Sec. 3): the top programs by
-search fitness are evaluated on a larger task; only those that beat the baseline
+search fitness (and, if asked, the programs meta-validation scored highest during
+the search) are evaluated on a larger task; only those that beat the baseline
 there (the seed program, AdamW, evaluated the same way and on the same seeds)
 move on to the next stage, at most `promote` of them, best first. The winner is
 the best program of the last stage's survivors (None if no program got through).
@@ -146,10 +147,10 @@ def run_funnel(
         log: called with one line per stage.
     """
     ensure_table(store)
-    top = top_programs(store, funnel.top_k)
-    programs = {t.id: t.text for t in top}
+    programs = {t.id: t.text for t in top_programs(store, funnel.top_k)}
+    programs.update(metaval_best(store, funnel.metaval_top_k, exclude=programs))
     baseline = load_program(funnel.baseline or seed_program, executor_length)
-    entrants = tuple(t.id for t in top)
+    entrants = tuple(programs)
     stages = []
     for index, stage in enumerate(funnel.stages):
         spec = stage_spec(stage, executor_length)
@@ -176,6 +177,29 @@ def run_funnel(
     if stages and len(stages) == len(funnel.stages) and stages[-1].promoted:
         winner = stages[-1].promoted[0]
     return FunnelOutcome(tuple(stages), winner, programs)
+
+
+def metaval_best(store: RunStore, count: int, exclude=()) -> dict[int, str]:
+    """id -> text of the `count` distinct programs meta-validation scored highest.
+
+    Programs in `exclude` (already entering) and failed checks are skipped.
+    """
+    if count <= 0:
+        return {}
+    from funnel.metaval import read_points
+
+    points = [p for p in read_points(store) if math.isfinite(p.metaval_fitness)]
+    points.sort(key=lambda p: (-p.metaval_fitness, p.told))
+    chosen: dict[int, str] = {}
+    for point in points:
+        if len(chosen) == count:
+            break
+        if point.candidate_id in exclude or point.candidate_id in chosen:
+            continue
+        rows = store.query("SELECT program FROM candidates WHERE id = ?", (point.candidate_id,))
+        if rows:
+            chosen[point.candidate_id] = rows[0][0]
+    return chosen
 
 
 def _evaluate(store, evaluator, spec, stage, index, todo) -> None:
