@@ -62,11 +62,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         run_dir = Path(args.run_dir or f"runs/{config.name}-{stamp}")
         if (run_dir / "candidates.sqlite").exists():
             raise UserError(f"{run_dir}: a run is already there; resume it with --resume {run_dir}")
-    return launch(config, run_dir, address=args.address, quiet=args.quiet)
+    source = str(run_dir / "config.yaml") if args.resume else args.config
+    return launch(config, run_dir, address=args.address, quiet=args.quiet, source=source)
 
 
-def launch(config, run_dir: Path, address: str | None = None, quiet: bool = False) -> int:
-    """Run the search in `run_dir` (fresh or resumed) and print how it ended."""
+def launch(
+    config, run_dir: Path, address: str | None = None, quiet: bool = False, source: str = ""
+) -> int:
+    """Run the search in `run_dir` (fresh or resumed) and print how it ended.
+
+    `source` names the config file in error messages (default: the run's copy).
+    """
     from search.loop import SearchRunner
     from search.progress import Progress
     from search.store import RunStore
@@ -78,7 +84,7 @@ def launch(config, run_dir: Path, address: str | None = None, quiet: bool = Fals
     if config.funnel or config.metaval:
         from funnel.commands import check_sections, search_hooks
 
-        check_sections(config, str(run_dir / "config.yaml"))
+        check_sections(config, source or str(run_dir / "config.yaml"))
         hooks = search_hooks(config)
     evaluator = make_evaluator(config, address)
     store = RunStore(run_dir)

@@ -86,10 +86,11 @@ def test_a_run_without_a_funnel_section_has_null_final_fields(tmp_path):
 
 def test_a_bad_funnel_key_is_one_line_and_exit_2(tmp_path):
     config = tmp_path / "bad.yaml"
-    config.write_text((ROOT / "configs/lion.yaml").read_text().replace("top_k:", "topk:"))
+    config.write_text((ROOT / "configs/lion.yaml").read_text().replace("  top_k:", "  topk:"))
     result = optsearch("run", str(config), "--smoke", "--run-dir", str(tmp_path / "r"))
     assert result.returncode == 2
     assert "funnel.topk" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert str(config) in result.stderr  # the file the user wrote, not the run's copy
 
 
 def test_simplify_ablate_prints_the_table_and_the_result():
