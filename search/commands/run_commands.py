@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import sys
 import time
+import traceback
 from pathlib import Path
 
 from search.errors import UserError
@@ -94,10 +96,9 @@ def launch(
         runner = SearchRunner(config, store, evaluator, progress, hooks=hooks)
         print(f"run directory: {run_dir}")
         outcome = runner.run()
+        funnel_error = None
         if config.funnel and not outcome.interrupted:
-            from funnel.commands import finish
-
-            finish(store, config, evaluator)
+            funnel_error = _finish(store, config, evaluator)
     finally:
         evaluator.close()
         store.close()
@@ -110,7 +111,29 @@ def launch(
     if outcome.interrupted:
         print(f"resume with: optsearch run --resume {run_dir}")
         return 130
+    if funnel_error:
+        print(f"optsearch run: the funnel failed ({funnel_error}); the search is saved; "
+              f"rerun the funnel with: optsearch funnel {run_dir}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _finish(store, config, evaluator) -> str | None:
+    """Run the post-search pipeline; on a crash return one line, keeping the details.
+
+    The search is already stored, so a funnel failure must not look like a lost
+    run: the traceback goes to `report/funnel_error.txt` and the funnel can be
+    re-run alone (it resumes from its recorded evaluations).
+    """
+    from funnel.commands import finish
+
+    try:
+        finish(store, config, evaluator)
+    except Exception as exc:  # noqa: BLE001 - reported, with the traceback kept on disk
+        store.report_dir.mkdir(parents=True, exist_ok=True)
+        (store.report_dir / "funnel_error.txt").write_text(traceback.format_exc())
+        return f"{type(exc).__name__}: {exc}; details in {store.report_dir / 'funnel_error.txt'}"
+    return None
 
 
 def make_evaluator(config, address: str | None):

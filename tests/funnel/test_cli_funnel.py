@@ -111,3 +111,28 @@ def test_simplify_ablate_with_negative_tune_rounds_is_a_user_error():
     result = optsearch("simplify", "lion", "--ablate", "ill-conditioned", "--tune-rounds", "-1")
     assert result.returncode == 2 and "--tune-rounds" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_funnel_crash_keeps_the_search_and_says_how_to_rerun(tmp_path, monkeypatch, capsys):
+    import funnel.commands
+    from search.cli import main
+
+    def crash(store, config, evaluator):
+        raise RuntimeError("stage scorer exploded")
+
+    monkeypatch.setattr(funnel.commands, "finish", crash)
+    config = tmp_path / "tiny.yaml"
+    config.write_text(
+        "name: tiny\npopulation: 4\nmax_candidates: 6\nmax_length: 12\n"
+        "evaluator: {kind: serial}\n"
+        "tasks: {proxy: ill-conditioned, num_seeds: 1, executor_length: 12}\n"
+        "funnel:\n  top_k: 2\n  stages:\n    - {name: s, tasks: {ill-conditioned-10x: 1.0}}\n"
+    )
+    run_dir = tmp_path / "run"
+    assert main(["run", str(config), "--run-dir", str(run_dir), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "stage scorer exploded" in err and f"optsearch funnel {run_dir}" in err
+    assert "Traceback" not in err
+    assert "RuntimeError" in (run_dir / "report" / "funnel_error.txt").read_text()
+    with sqlite3.connect(run_dir / "candidates.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM candidates WHERE told_seq IS NOT NULL").fetchone()[0] == 6
