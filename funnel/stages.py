@@ -165,9 +165,10 @@ def run_funnel(
         base = done[BASELINE_ID]
         promoted = promote(fitness, base, stage.promote)
         stages.append(StageOutcome(stage.name, entrants, fitness, base, promoted))
+        beat = len(promote(fitness, base, len(fitness)))
         log(
             f"funnel stage {stage.name}: {len(entrants)} programs, baseline {base:.4f}, "
-            f"{len(promoted)} beat it ({', '.join(map(str, promoted)) or 'none'}) "
+            f"{beat} beat it, promoted: {', '.join(map(str, promoted)) or 'none'} "
             f"[{time.perf_counter() - started:.1f} s]"
         )
         entrants = promoted

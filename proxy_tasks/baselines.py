@@ -305,8 +305,12 @@ def plot(results: list[Tuned], programs: tuple[str, ...], path) -> None:
         if r.status == "ok"
     }
     relative = "adamw" in programs
-    fig, ax = plt.subplots(figsize=(max(8, 0.9 * len(tasks) + 2), 4.8))
+    # Wide enough for every bar; the legend goes below the axes in rows of four so
+    # that long labels of found programs never push the axes off the figure.
+    width_in = max(8.0, 0.9 * len(tasks) + 2.0, 0.18 * len(tasks) * len(programs) + 2.0)
+    fig, ax = plt.subplots(figsize=(width_in, 5.2))
     width = 0.8 / len(programs)
+    heights = []
     for j, p in enumerate(programs):
         xs = [i + (j - (len(programs) - 1) / 2) * width for i in range(len(tasks))]
         ys = [
@@ -315,20 +319,23 @@ def plot(results: list[Tuned], programs: tuple[str, ...], path) -> None:
             for t in tasks
         ]
         err = [spread.get((t, p), 0.0) for t in tasks]
+        heights += [abs(y) + e for y, e in zip(ys, err) if np.isfinite(y)]
         ax.bar(xs, ys, width, yerr=err, label=p, capsize=2)
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_xticks(range(len(tasks)))
     ax.set_xticklabels(tasks, rotation=30, ha="right", fontsize=8)
     if relative:
         ax.set_ylabel("log(AdamW metric / metric)")
-        ax.set_title(
-            "Tuned baselines vs tuned AdamW (above 0: better than AdamW; bars: seed spread)"
-        )
-        ax.set_ylim(-0.8, 0.8)
+        ax.set_title("Tuned vs tuned AdamW (above 0: better than AdamW; bars: seed spread)")
+        # Clip at 0.8 (a 2x better or worse metric) so one outlier cannot flatten
+        # the rest, but zoom in when every gap is small.
+        limit = min(0.8, 1.15 * max(heights, default=0.05) + 0.005)
+        ax.set_ylim(-limit, limit)
     else:
         ax.set_ylabel("fitness = log(chance / metric)")
         ax.set_title("Tuned baselines (higher is better; bars: seed spread)")
-    ax.legend(fontsize=8, ncol=len(programs))
+    ax.legend(fontsize=8, ncol=min(len(programs), 4), loc="upper center",
+              bbox_to_anchor=(0.5, -0.28))
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
