@@ -197,9 +197,9 @@ def metaval_best(store: RunStore, count: int, exclude=()) -> dict[int, str]:
             break
         if point.candidate_id in exclude or point.candidate_id in chosen:
             continue
-        rows = store.query("SELECT program FROM candidates WHERE id = ?", (point.candidate_id,))
-        if rows:
-            chosen[point.candidate_id] = rows[0][0]
+        text = store.program_text(point.candidate_id)
+        if text is not None:
+            chosen[point.candidate_id] = text
     return chosen
 
 

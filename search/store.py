@@ -208,6 +208,13 @@ class RunStore:
         for key, status, fitness, metrics in cursor:
             yield key, Result(status, _py_float(fitness), json.loads(metrics or "{}"))
 
+    def program_text(self, candidate_id: int) -> str | None:
+        """The stored program text of a candidate (valid or not), or None if unknown."""
+        row = self.db.execute(
+            "SELECT program FROM candidates WHERE id = ?", (candidate_id,)
+        ).fetchone()
+        return row[0] if row else None
+
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         return self.db.execute(sql, params).fetchall()
 

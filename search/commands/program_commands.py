@@ -61,12 +61,12 @@ def candidate_text(spec: str) -> str | None:
         raise UserError(f"{spec}: the candidate id must be a number") from None
     store = open_store(run_dir)
     try:
-        rows = store.query("SELECT program FROM candidates WHERE id = ?", (candidate_id,))
+        text = store.program_text(candidate_id)
     finally:
         store.close()
-    if not rows:
+    if text is None:
         raise UserError(f"{spec}: no such candidate")
-    return rows[0][0]
+    return text
 
 
 def cmd_ops(args: argparse.Namespace) -> int:
