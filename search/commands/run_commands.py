@@ -64,7 +64,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         run_dir = Path(args.run_dir or f"runs/{config.name}-{stamp}")
         if (run_dir / "candidates.sqlite").exists():
             raise UserError(f"{run_dir}: a run is already there; resume it with --resume {run_dir}")
-    source = str(run_dir / "config.yaml") if args.resume else args.config
+    # A resumed run's config is its own copy, which is launch's default source.
+    source = "" if args.resume else args.config
     return launch(config, run_dir, address=args.address, quiet=args.quiet, source=source)
 
 
