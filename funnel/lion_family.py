@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from dsl.analysis import InvalidProgram
 from dsl.equivalence import check_equivalence
 from dsl.parser import parse
-from dsl.program import INPUTS, STATE_SLOTS, Const, Program, Var
+from dsl.program import INPUTS, STATE_SLOTS, Program, Var
 from dsl.simplify import simplify
 
 #: Element-wise ops that are odd (sign-preserving) and increasing.

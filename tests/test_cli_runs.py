@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+from tests.cli import optsearch
+
 CONFIG = """\
 name: tiny
 population: 12
@@ -26,14 +28,6 @@ tasks:
   num_seeds: 1
   executor_length: 12
 """
-
-
-def optsearch(*args, timeout=300, **kwargs):
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.run(
-        [sys.executable, "-m", "search.cli", *args],
-        capture_output=True, text=True, timeout=timeout, env=env, **kwargs,
-    )
 
 
 def rows(run_dir):

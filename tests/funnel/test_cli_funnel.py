@@ -4,23 +4,19 @@ and `simplify --ablate`, as a user runs them."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from tests import cli
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def optsearch(*args, timeout=600, **kwargs):
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.run(
-        [sys.executable, "-m", "search.cli", *args],
-        capture_output=True, text=True, timeout=timeout, env=env, **kwargs,
-    )
+# The funnel runs whole pipelines (the smoke run included): allow them longer.
+optsearch = partial(cli.optsearch, timeout=600)
 
 
 def stage_rows(run_dir):
