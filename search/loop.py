@@ -6,11 +6,18 @@ told candidate; the rows told after it are fed back in their recorded order, wit
 the asks that preceded each (the RNG regenerates the same candidates). So a kill
 (even `kill -9` mid-write) loses at most the evaluations in flight, and a resumed
 serial run ends identical to an uninterrupted one.
+
+A checkpoint that is damaged, from another run, or disagrees with the database is
+not used (`search.recovery`): the state is rebuilt by replaying every row from the
+start, and the run says so in one line. A full disk stops the run with one line
+(`DiskFull`); the last good checkpoint and every committed row stay, so the run
+resumes once there is space.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,19 +27,19 @@ from dsl.program import Program
 from search.config import SearchConfig
 from search.errors import UserError
 from search.evaluators import Evaluator
-from search.evolution import Evolution, cache_value, is_cacheable
 from search.progress import Progress
 from search.records import Candidate, Result
+from search.recovery import restore_evolution
 from search.report import write_report
-from search.store import RunStore
+from search.store import DB_FILE, RunStore, disk_full_as_user_error, is_disk_full
 
 
 #: Least wall time between two periodic reports.
 REPORT_MIN_INTERVAL_S = 20.0
 
 
-class StoreMismatch(RuntimeError):
-    """The run store and the checkpoint disagree (the run directory was edited)."""
+class StoreMismatch(UserError):
+    """The database does not replay as this run's search (the run directory was edited)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class SearchRunner:
         evaluator: Evaluator,
         progress: Progress | None = None,
         hooks: list | None = None,
+        notify=None,
     ):
         self.config = config
         self.store = store
@@ -67,19 +75,15 @@ class SearchRunner:
         self.progress = progress or Progress(config.max_candidates, enabled=False)
         # Callables `hook(runner)` run after every tell (meta-validation uses this).
         self.hooks = hooks or []
+        # One-line notices for the user (stderr by default).
+        self.notify = notify or (lambda line: print(line, file=sys.stderr, flush=True))
         seed = load_program(config.seed_program, config.max_length)
-        checkpoint = store.load_checkpoint()
-        if checkpoint is None:
-            self.evolution = Evolution(config, seed)
-        else:
-            entries = (
-                (key, cache_value(result))
-                for key, result in store.evaluated_up_to(
-                    checkpoint["counters"]["told"], config.cache_key
-                )
-                if is_cacheable(result)
+        self.evolution, problem = restore_evolution(config, seed, store)
+        if problem:
+            self.notify(
+                f"{store.dir}: {problem}; rebuilding the search state from {DB_FILE} "
+                f"({store.last_told()} told candidates)"
             )
-            self.evolution = Evolution.from_state(config, seed, checkpoint, entries)
         self.in_flight: dict[int, Candidate] = {}
         self._stop = False
         self._last_report = time.time()
@@ -91,27 +95,51 @@ class SearchRunner:
         previous_handler = signal.signal(signal.SIGTERM, self._request_stop)
         interrupted = False
         try:
-            self.replay()
-            self.resubmit_pending()
-            while not self._stop and not self.done():
-                self.fill()
-                self.integrate(self.evaluator.collect())
-        except KeyboardInterrupt:
-            interrupted = True
+            with disk_full_as_user_error(self.store.dir):
+                try:
+                    self.replay()
+                    self.resubmit_pending()
+                    while not self._stop and not self.done():
+                        self.fill()
+                        self.integrate(self.evaluator.collect())
+                except KeyboardInterrupt:
+                    interrupted = True
+                except BaseException as exc:
+                    # On a full disk nothing more can be written: the last good
+                    # checkpoint stays, and resume replays the rows committed after it.
+                    if not is_disk_full(exc):
+                        self.close_session(started)
+                    raise
+                wall_s = self.close_session(started)
         finally:
             signal.signal(signal.SIGTERM, previous_handler)
-            interrupted = interrupted or self._stop
-            self.checkpoint()
-            wall_s = time.time() - started
-            self.store.record_event("session", self.evolution.counters.told, {"wall_s": wall_s})
-            write_report(self.store, self.config.population)
             self.progress.close()
-        return self.outcome(wall_s, interrupted)
+        return self.outcome(wall_s, interrupted or self._stop)
+
+    def close_session(self, started: float) -> float:
+        """Checkpoint, record the session's wall time and write the report."""
+        self.checkpoint()
+        wall_s = time.time() - started
+        self.store.record_event("session", self.evolution.counters.told, {"wall_s": wall_s})
+        write_report(self.store, self.config.population)
+        return wall_s
 
     def replay(self) -> None:
         """Feed back rows told after the checkpoint, with the asks that preceded them."""
         evolution = self.evolution
-        for row in self.store.told_after(evolution.counters.told):
+        try:
+            rows = list(self.store.told_after(evolution.counters.told))
+        except (ValueError, TypeError) as exc:  # a hand-edited column (JSON, type)
+            raise StoreMismatch(
+                f"{self.store.dir / DB_FILE}: a told row cannot be read back ({exc}); "
+                "was the database edited?"
+            ) from None
+        for row in rows:
+            if not isinstance(row.generated_at_tell, int):
+                raise StoreMismatch(
+                    f"{self.store.dir / DB_FILE}: candidate {row.id} has no valid "
+                    "generated_at_tell; was the database edited?"
+                )
             while evolution.counters.generated < row.generated_at_tell:
                 self.ask()
             candidate = evolution.pending.get(row.id)

@@ -7,7 +7,12 @@ Owns what a run leaves on disk and its durability:
   time, worker and node, and `told_seq`, the order in which results entered the
   population; plus an `events` table (restarts and later stages);
 - `checkpoint.json`: the search state (population, RNG, counters, cache), written
-  atomically (write a temporary file, then `os.replace`).
+  atomically (write a temporary file, then `os.replace`), stamped with the run id
+  the database also holds (`meta` table), so a checkpoint from another run is
+  recognised (`search.recovery` decides whether a checkpoint is trusted).
+
+A database SQLite cannot read is a `DamagedRun` and a full disk is `DiskFull`:
+both are one line for the user, never a traceback.
 
 Rows are committed as results arrive (SQLite in WAL mode: a killed process loses
 no committed row and never leaves a half-written one). A checkpoint may lag the
@@ -17,17 +22,21 @@ evaluated twice.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
 import sqlite3
 import time
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 import yaml
 
+from search.errors import UserError
 from search.records import Candidate, Result
 
 _SCHEMA = """
@@ -61,6 +70,10 @@ CREATE TABLE IF NOT EXISTS events (
     at_told INTEGER,
     detail TEXT,
     created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 """
 
@@ -97,6 +110,35 @@ class StoredRow:
         )
 
 
+class DamagedRun(UserError):
+    """A run directory whose files cannot be read back as a run."""
+
+
+class DiskFull(UserError):
+    """The disk filled up while the run was writing; what was committed is kept."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc` is SQLite's or the OS's way of saying the disk is full."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc)
+
+
+@contextmanager
+def disk_full_as_user_error(run_dir: Path) -> Iterator[None]:
+    """Turn a full disk inside the block into one line saying how to go on."""
+    try:
+        yield
+    except (OSError, sqlite3.OperationalError) as exc:
+        if not is_disk_full(exc):
+            raise
+        raise DiskFull(
+            f"{run_dir}: the disk is full ({exc}); everything committed is kept: "
+            f"free some space and resume with --resume {run_dir}"
+        ) from None
+
+
 class RunStore:
     """One run directory: its database, checkpoint and report folder."""
 
@@ -105,12 +147,32 @@ class RunStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / REPORT_DIR).mkdir(exist_ok=True)
         self.db = sqlite3.connect(self.dir / DB_FILE, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives a killed process (not a power cut) at far
-        # lower cost per commit than FULL; a lost row is replayed from checkpoint.
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(_SCHEMA)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode survives a killed process (not a power cut) at far
+            # lower cost per commit than FULL; a lost row is replayed from checkpoint.
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+            self.db.commit()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            if is_disk_full(exc):
+                raise
+            raise DamagedRun(
+                f"{self.dir / DB_FILE}: not a readable run database ({exc})"
+            ) from None
+
+    @property
+    def run_id(self) -> str:
+        """This run's id, made when first asked (a checkpoint carries it too)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'run_id'").fetchone()
+        if row is not None:
+            return row[0]
+        self.db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('run_id', ?)", (uuid.uuid4().hex,)
+        )
         self.db.commit()
+        return self.run_id
 
     # -- config and checkpoint ----------------------------------------------------
 
@@ -126,14 +188,49 @@ class RunStore:
         atomic_write_text(self.config_path, yaml.safe_dump(config_dict, sort_keys=False))
 
     def save_checkpoint(self, state: dict[str, Any]) -> None:
-        """Write the search state atomically (a reader sees the old or the new one)."""
-        atomic_write_text(self.dir / CHECKPOINT_FILE, json.dumps(state))
+        """Write the search state atomically (a reader sees the old or the new one),
+        stamped with this run's id."""
+        atomic_write_text(
+            self.dir / CHECKPOINT_FILE, json.dumps({**state, "run_id": self.run_id})
+        )
 
     def load_checkpoint(self) -> dict[str, Any] | None:
+        """The checkpoint as written, or None if there is none.
+
+        Raises:
+            ValueError: the file is not a JSON object (truncated, garbage, empty).
+        """
         path = self.dir / CHECKPOINT_FILE
         if not path.exists():
             return None
-        return json.loads(path.read_text())
+        state = json.loads(path.read_bytes())
+        if not isinstance(state, dict):
+            raise ValueError("not a JSON object")
+        return state
+
+    def told_summary(self, told_seq: int) -> dict[str, Any]:
+        """What the rows told up to `told_seq` add up to (a checkpoint must agree).
+
+        Keys: told, cache_hits, failed (rows with told_seq 1..told_seq), and best:
+        (id, fitness) of the first-told row of the highest ok fitness, or None.
+        """
+        told, hits, failed = self.db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(cache_hit), 0),"
+            " COALESCE(SUM(status != 'ok'), 0) FROM candidates"
+            " WHERE told_seq BETWEEN 1 AND ?",
+            (told_seq,),
+        ).fetchone()
+        best = self.db.execute(
+            "SELECT id, fitness FROM candidates WHERE told_seq BETWEEN 1 AND ?"
+            " AND status = 'ok' AND fitness IS NOT NULL"
+            " ORDER BY fitness DESC, told_seq ASC LIMIT 1",
+            (told_seq,),
+        ).fetchone()
+        return {"told": told, "cache_hits": hits, "failed": failed, "best": best}
+
+    def last_told(self) -> int:
+        """The highest `told_seq` recorded (0 for none)."""
+        return self.db.execute("SELECT COALESCE(MAX(told_seq), 0) FROM candidates").fetchone()[0]
 
     # -- rows -----------------------------------------------------------------
 
@@ -231,7 +328,11 @@ def atomic_write_text(path: Path, text: str) -> None:
     loss at a cost the search feels, and the database is the ground truth anyway.
     """
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
+    try:
+        tmp.write_text(text)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a half-written copy must not fill the disk further
+        raise
     os.replace(tmp, path)
 
 
