@@ -151,3 +151,48 @@ def test_an_edited_row_is_one_line(runs, tmp_path, edit):
     with pytest.raises(UserError) as raised:
         search(run_dir)
     assert "\n" not in str(raised.value)
+
+
+def test_a_full_disk_while_recording_is_one_line_and_the_run_resumes(runs, tmp_path, monkeypatch):
+    original = RunStore.record_told
+
+    def fills_up(self, candidate, result, told_seq, generated):
+        if told_seq == 57:
+            raise sqlite3.OperationalError("database or disk is full")
+        original(self, candidate, result, told_seq, generated)
+
+    monkeypatch.setattr(RunStore, "record_told", fills_up)
+    with pytest.raises(UserError, match="disk is full") as raised:
+        search(tmp_path / "cut")
+    assert "\n" not in str(raised.value) and "--resume" in str(raised.value)
+    assert json.loads((tmp_path / "cut" / "checkpoint.json").read_text())["counters"]["told"] == 50
+    monkeypatch.setattr(RunStore, "record_told", original)
+    notices: list[str] = []
+    evaluator = search(tmp_path / "cut", notices)
+    assert notices == []
+    assert rows(tmp_path / "cut") == rows(runs / "full")
+    assert min(evaluator.submitted) > 55, "committed evaluations must not be redone"
+
+
+def test_a_full_disk_while_checkpointing_keeps_the_last_checkpoint(runs, tmp_path, monkeypatch):
+    import errno
+
+    original = Path.write_text
+
+    def fills_up(path, text, *args, **kwargs):
+        if path.name == ".checkpoint.json.tmp" and '"told": 60' in text:
+            original(path, text[:100], *args, **kwargs)  # half written, then no space
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return original(path, text, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", fills_up)
+    with pytest.raises(UserError, match="disk is full") as raised:
+        search(tmp_path / "cut")
+    assert "\n" not in str(raised.value)
+    assert not (tmp_path / "cut" / ".checkpoint.json.tmp").exists()
+    assert json.loads((tmp_path / "cut" / "checkpoint.json").read_text())["counters"]["told"] == 50
+    monkeypatch.setattr(Path, "write_text", original)
+    notices: list[str] = []
+    search(tmp_path / "cut", notices)
+    assert notices == []
+    assert rows(tmp_path / "cut") == rows(runs / "full")
