@@ -22,16 +22,19 @@ def load_program(spec: str, max_length: int | None = None) -> Program:
         ProgramError: unreadable file, unknown name, malformed or invalid program.
     """
     path = Path(spec)
-    if not path.exists() and spec in builtin_names():
-        path = builtin_path(spec)
-    if not path.is_file():
-        raise ProgramError(
-            f"no such program file (built-in names: {', '.join(builtin_names())})", spec
-        )
     try:
+        if not path.exists() and spec in builtin_names():
+            path = builtin_path(spec)
+        if not path.is_file():
+            raise ProgramError(
+                f"no such program file (built-in names: {', '.join(builtin_names())})",
+                spec,
+            )
         text = path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProgramError(f"cannot read: {exc}", spec) from None
+    except OSError as exc:  # e.g. a file name too long for the file system
+        raise ProgramError(f"cannot read: {exc.strerror or exc}", spec) from None
+    except UnicodeDecodeError as exc:
+        raise ProgramError(f"cannot read: not UTF-8 text ({exc.reason})", spec) from None
     return check_located(text, str(path), max_length)
 
 

@@ -9,6 +9,9 @@ something valid (kinds, reads before writes) is `dsl.analysis`'s job.
 from __future__ import annotations
 
 import ast
+import io
+import math
+import tokenize
 from dataclasses import dataclass
 
 from dsl.ops import OPS, OpRegistry
@@ -16,11 +19,28 @@ from dsl.program import INPUTS, OUTPUTS, Arg, Const, Program, Statement, Var
 
 _INFIX = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
+#: Most statements a program may have. Far above any search's length limit (a
+#: config allows 200), and below the depth at which passes that walk a program's
+#: expression graph recursively (simplification) would hit Python's recursion limit.
+MAX_STATEMENTS = 500
+#: Most tokens in one statement when Python's own parser gives up on a line (a
+#: statement is one op call, about a dozen tokens; used to locate the culprit).
+MAX_STATEMENT_TOKENS = 200
+
+
+def one_line(text: str) -> str:
+    """`text` with every non-printable character escaped (newlines included), so
+    that input echoed in a message can never break it across lines."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
 
 class ProgramError(ValueError):
     """Bad program input, located in its source.
 
-    `str(error)` is one line: `file:line:col: message`.
+    `str(error)` is one line: `file:line:col: message`. A file name that is not
+    printable as it is (a newline in it, say) is shown as its Python repr.
     """
 
     def __init__(self, message: str, filename: str = "<program>", line=0, col=0):
@@ -28,7 +48,8 @@ class ProgramError(ValueError):
         self.filename = filename
         self.line = line
         self.col = col
-        super().__init__(f"{filename}:{line}:{col}: {message}")
+        shown = filename if filename.isprintable() else repr(filename)
+        super().__init__(f"{shown}:{line}:{col}: {one_line(message)}")
 
 
 @dataclass(frozen=True)
@@ -59,13 +80,45 @@ def parse_located(
         raise ProgramError(
             f"syntax error: {exc.msg}", filename, exc.lineno or 0, exc.offset or 0
         ) from None
+    except (RecursionError, MemoryError):
+        # Python's parser gives up on a very long chain (`g + g + ...`, `- - - 1`);
+        # no program statement needs one, so find the statement and name it.
+        raise _oversized_statement(text, filename) from None
     return _Reader(filename, ops).read_module(module)
+
+
+def _oversized_statement(text: str, filename: str) -> ProgramError:
+    """The error for text Python's parser could not nest: the first statement with
+    more than `MAX_STATEMENT_TOKENS` tokens (the tokenizer does not recurse)."""
+    count, start = 0, None
+    skip = {tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                count, start = 0, None
+            elif token.type not in skip:
+                start = start or token.start
+                count += 1
+                if count > MAX_STATEMENT_TOKENS:
+                    return ProgramError(
+                        f"statement too long: more than {MAX_STATEMENT_TOKENS} tokens "
+                        "(a statement is one op call)",
+                        filename,
+                        start[0],
+                        start[1] + 1,
+                    )
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return ProgramError("expression nested too deeply to parse", filename)
 
 
 class _Reader:
     def __init__(self, filename: str, ops: OpRegistry):
         self.filename = filename
         self.ops = ops
+        # Names assigned so far: a constant op's name (`e`, `pi`, `eps`) that the
+        # program assigns is a variable from then on.
+        self.assigned: set[str] = set()
 
     def fail(self, node: ast.AST | None, message: str) -> ProgramError:
         line = getattr(node, "lineno", 0)
@@ -95,6 +148,11 @@ class _Reader:
             last = body[-1] if body else fn
             raise self.fail(last, f"missing `return {', '.join(OUTPUTS)}` at the end")
         self.check_return(body[-1])
+        if len(body) - 1 > MAX_STATEMENTS:
+            raise self.fail(
+                body[MAX_STATEMENTS],
+                f"program too long: {len(body) - 1} statements (at most {MAX_STATEMENTS})",
+            )
         statements, lines = [], []
         for node in body[:-1]:
             statements.append(self.read_statement(node))
@@ -122,7 +180,7 @@ class _Reader:
         if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
             raise self.fail(node, "assign to exactly one variable name")
         target = node.targets[0].id
-        if target in self.ops:
+        if target in self.ops and self.ops[target].arity > 0:
             raise self.fail(node.targets[0], f"`{target}` is an op name, not a variable")
         op_name, arg_nodes = self.read_call(node.value)
         op = self.ops[op_name]
@@ -132,6 +190,7 @@ class _Reader:
                 f"op `{op_name}` takes {op.arity} argument(s), got {len(arg_nodes)}",
             )
         args = tuple(self.read_arg(a) for a in arg_nodes)
+        self.assigned.add(target)
         return Statement(target, op_name, args)
 
     def read_call(self, value: ast.expr) -> tuple[str, list[ast.expr]]:
@@ -157,11 +216,13 @@ class _Reader:
 
     def read_arg(self, node: ast.expr) -> Arg:
         if isinstance(node, ast.Name):
-            if node.id in self.ops:
+            if node.id in self.ops and node.id not in self.assigned:
                 raise self.fail(node, f"`{node.id}` is an op; call it in its own statement")
             return Var(node.id)
         number = _number(node)
         if number is not None:
+            if not math.isfinite(number):
+                raise self.fail(node, "number out of range: literals must be finite floats")
             return Const(number)
         raise self.fail(
             node, "an argument must be a variable name or a number (nest no expressions)"
@@ -169,6 +230,8 @@ class _Reader:
 
 
 def _number(node: ast.expr) -> float | None:
+    """The value of a numeric literal (optionally signed), inf if it overflows a
+    float, None if `node` is not one."""
     sign = 1.0
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
@@ -178,7 +241,10 @@ def _number(node: ast.expr) -> float | None:
         and isinstance(node.value, (int, float))
         and not isinstance(node.value, bool)
     ):
-        return sign * float(node.value)
+        try:
+            return sign * float(node.value)
+        except OverflowError:  # an integer literal beyond float range
+            return math.inf
     return None
 
 

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsl import ProgramError, parse
+from dsl.parser import MAX_STATEMENTS
 from dsl.generate import random_program
 from dsl.library import builtin_names, load_builtin
 from dsl.program import Const, Statement, Var
@@ -85,6 +86,10 @@ BAD_PROGRAMS = [
     ("def train(w, g, m, v, lr):\n    update = sqrt(x=g)\n    return update, m, v\n", 2, "positional"),
     ("import os\n", 1, "exactly one `def train"),
     ("def train(w, g, m, v, lr):\n    sqrt = sqrt(g)\n    return update, m, v\n", 2, "op name"),
+    ("def train(w, g, m, v, lr):\n    update = g * 1e309\n    return update, m, v\n", 2, "out of range"),
+    ("def train(w, g, m, v, lr):\n    update = g * -1e309\n    return update, m, v\n", 2, "out of range"),
+    (f"def train(w, g, m, v, lr):\n    update = g * {'9' * 400}\n    return update, m, v\n", 2, "out of range"),
+    ("def train(w, g, m, v, lr):\n    update = g * e\n    e = g * 2\n    return update, m, v\n", 2, "`e` is an op"),
 ]
 
 
@@ -108,3 +113,70 @@ def test_program_text_is_never_executed(tmp_path):
     with pytest.raises(ProgramError):
         parse(text)
     assert not marker.exists()
+
+
+def test_a_non_finite_literal_is_rejected_at_its_column():
+    with pytest.raises(ProgramError) as info:
+        parse("def train(w, g, m, v, lr):\n    update = g * 1e309\n    return update, m, v\n", "p.py")
+    assert str(info.value) == "p.py:2:18: number out of range: literals must be finite floats"
+
+
+def test_a_file_name_with_a_newline_stays_on_one_line():
+    with pytest.raises(ProgramError) as info:
+        parse("def train(w, g, m, v, lr):\n    update = foo(g)\n    return update, m, v\n",
+              "evil\nimport os.py")
+    assert str(info.value).startswith("'evil\\nimport os.py':2:14: unknown op")
+    assert "\n" not in str(info.value)
+
+
+def _one_statement(rhs: str) -> str:
+    return f"def train(w, g, m, v, lr):\n    update = {rhs}\n    return update, m, v\n"
+
+
+@pytest.mark.parametrize(
+    "rhs",
+    [" + ".join(["g"] * 100_000), "g * " + "-" * 100_000 + "1"],
+    ids=["100k-chained-additions", "100k-nested-unary-minus"],
+)
+def test_an_expression_python_cannot_nest_is_one_located_line(rhs):
+    # Python's parser raises RecursionError / MemoryError on these.
+    with pytest.raises(ProgramError) as info:
+        parse(_one_statement(rhs), "deep.py")
+    assert str(info.value).startswith("deep.py:2:5: statement too long")
+
+
+def test_programs_longer_than_the_statement_cap_are_rejected_at_the_first_extra_one():
+    body = "    update = g * 0.5\n" + "    update = update + g\n" * MAX_STATEMENTS
+    text = f"def train(w, g, m, v, lr):\n{body}    return update, m, v\n"
+    with pytest.raises(ProgramError) as info:
+        parse(text, "long.py")
+    first_extra_line = 2 + MAX_STATEMENTS
+    assert str(info.value) == (
+        f"long.py:{first_extra_line}:5: program too long: {MAX_STATEMENTS + 1} statements "
+        f"(at most {MAX_STATEMENTS})"
+    )
+    assert len(parse(text.replace("    update = update + g\n", "", 1))) == MAX_STATEMENTS
+
+
+SHADOWING_E = """\
+def train(w, g, m, v, lr):
+    e = g * 2.0
+    x = e()
+    update = e * x
+    pi = lr * 0.5
+    update = update * pi
+    return update, m, v
+"""
+
+
+def test_assigning_a_constant_op_name_makes_it_a_variable_from_then_on():
+    program = parse(SHADOWING_E)
+    assert program.statements[0] == Statement("e", "multiply", (Var("g"), Const(2.0)))
+    assert program.statements[1] == Statement("x", "e", ())  # a call is still the op
+    assert program.statements[2] == Statement("update", "multiply", (Var("e"), Var("x")))
+    assert parse(program.to_text()) == program
+
+
+def test_ops_with_arguments_still_cannot_be_assigned():
+    with pytest.raises(ProgramError, match="`sqrt` is an op name"):
+        parse("def train(w, g, m, v, lr):\n    sqrt = g * 2.0\n    update = sqrt * 2.0\n    return update, m, v\n")
