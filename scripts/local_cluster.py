@@ -15,7 +15,7 @@ import sys
 
 from ray.cluster_utils import Cluster
 
-from search.cli import main
+from optsearch.cli import main
 
 
 def run(argv: list[str]) -> int:

@@ -8,9 +8,9 @@ import sys
 
 
 def optsearch(*args, timeout=300, **kwargs) -> subprocess.CompletedProcess:
-    """`python -m search.cli ARGS` with unbuffered output; text stdout and stderr."""
+    """`python -m optsearch ARGS` with unbuffered output; text stdout and stderr."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     return subprocess.run(
-        [sys.executable, "-m", "search.cli", *args],
+        [sys.executable, "-m", "optsearch", *args],
         capture_output=True, text=True, timeout=timeout, env=env, **kwargs,
     )

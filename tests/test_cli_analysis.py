@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from dsl import parse
-from search.cli import main
+from optsearch.cli import main
 
 LION_IN_V = """\
 def train(w, g, m, v, lr):

@@ -8,12 +8,12 @@ import sys
 
 import pytest
 
-from search.cli import main
+from optsearch.cli import main
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "search.cli", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "optsearch", *args], capture_output=True, text=True, timeout=120
     )
 
 

@@ -112,7 +112,7 @@ def test_a_run_killed_with_sigkill_resumes_to_the_same_end(finished_run):
     cut = tmp / "cut"
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
-        [sys.executable, "-m", "search.cli", "run", str(config), "--run-dir", str(cut), "--quiet"],
+        [sys.executable, "-m", "optsearch", "run", str(config), "--run-dir", str(cut), "--quiet"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
     )
     deadline = time.time() + 240

@@ -110,13 +110,13 @@ def test_simplify_ablate_with_negative_tune_rounds_is_a_user_error():
 
 
 def test_a_funnel_crash_keeps_the_search_and_says_how_to_rerun(tmp_path, monkeypatch, capsys):
-    import funnel.commands
-    from search.cli import main
+    import optsearch.pipeline
+    from optsearch.cli import main
 
-    def crash(store, config, evaluator):
+    def crash(store, config, evaluator, log=print):
         raise RuntimeError("stage scorer exploded")
 
-    monkeypatch.setattr(funnel.commands, "finish", crash)
+    monkeypatch.setattr(optsearch.pipeline, "finish_run", crash)
     config = tmp_path / "tiny.yaml"
     config.write_text(
         "name: tiny\npopulation: 4\nmax_candidates: 6\nmax_length: 12\n"

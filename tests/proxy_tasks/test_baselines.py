@@ -42,7 +42,7 @@ def test_a_win_needs_a_gap_beyond_the_seed_spread():
 
 
 def test_programs_are_named_by_label_or_by_what_was_typed(tmp_path):
-    from search.commands.task_commands import _labelled_programs
+    from optsearch.commands.task_commands import _labelled_programs
     from search.errors import UserError
 
     path = tmp_path / "mine.py"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from search.cli import main
+from optsearch.cli import main
 
 
 def test_tasks_json_lists_every_task_with_tier_and_declared_cost(capsys):

@@ -61,7 +61,7 @@ def test_missing_file(tmp_path):
 
 
 def test_cli_reports_config_errors_with_exit_2(tmp_path, capsys):
-    from search.cli import main
+    from optsearch.cli import main
 
     path = write(tmp_path, "populaton: 10\n")
     assert main(["run", str(path), "--run-dir", str(tmp_path / "run")]) == 2

@@ -7,9 +7,9 @@ import difflib
 import json
 import sys
 import time
-import traceback
 from pathlib import Path
 
+from optsearch.targets import open_store
 from search.errors import UserError
 
 
@@ -57,9 +57,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UserError("give a config file (e.g. configs/quickstart.yaml) or --resume RUN_DIR")
         config = load_config(args.config, args.overrides)
         if getattr(args, "smoke", False):
-            from funnel.commands import smoke  # funnel integration (issue 7)
+            from funnel.smoke import smoke_config
 
-            config = smoke(config)
+            config = smoke_config(config)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_dir = Path(args.run_dir or f"runs/{config.name}-{stamp}")
         if (run_dir / "candidates.sqlite").exists():
@@ -72,37 +72,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 def launch(
     config, run_dir: Path, address: str | None = None, quiet: bool = False, source: str = ""
 ) -> int:
-    """Run the search in `run_dir` (fresh or resumed) and print how it ended.
+    """Run the pipeline in `run_dir` (fresh or resumed) and print how it ended.
 
     `source` names the config file in error messages (default: the run's copy).
     """
-    from search.loop import SearchRunner
-    from search.progress import Progress
-    from search.store import RunStore
+    from optsearch import pipeline
 
-    # --- funnel integration (issue 7): validate the funnel/metaval sections,
-    # meta-validation as a search hook, the funnel after the search. The CLI is the
-    # one place search imports funnel, lazily.
-    hooks = []
-    if config.funnel or config.metaval:
-        from funnel.commands import check_sections, search_hooks
-
-        check_sections(config, source or str(run_dir / "config.yaml"))
-        hooks = search_hooks(config)
-    evaluator = make_evaluator(config, address)
-    store = RunStore(run_dir)
-    try:
-        store.write_config(config.to_dict())
-        progress = Progress(config.max_candidates, enabled=None if not quiet else False)
-        runner = SearchRunner(config, store, evaluator, progress, hooks=hooks)
-        print(f"run directory: {run_dir}")
-        outcome = runner.run()
-        funnel_error = None
-        if config.funnel and not outcome.interrupted:
-            funnel_error = _finish(store, config, evaluator)
-    finally:
-        evaluator.close()
-        store.close()
+    ended = pipeline.run(config, run_dir, address=address, quiet=quiet, source=source)
+    outcome = ended.search
     print(
         f"{'interrupted' if outcome.interrupted else 'finished'}: {outcome.generated} candidates "
         f"({outcome.evaluated} evaluated, {outcome.cache_hits} cache hits, {outcome.invalid} "
@@ -112,59 +89,14 @@ def launch(
     if outcome.interrupted:
         print(f"resume with: optsearch run --resume {run_dir}")
         return 130
-    if funnel_error:
-        print(f"optsearch run: the funnel failed ({funnel_error}); the search is saved; "
+    if ended.funnel_error:
+        print(f"optsearch run: the funnel failed ({ended.funnel_error}); the search is saved; "
               f"rerun the funnel with: optsearch funnel {run_dir}", file=sys.stderr)
         return 1
     return 0
 
 
-def _finish(store, config, evaluator) -> str | None:
-    """Run the post-search pipeline; on a crash return one line, keeping the details.
-
-    The search is already stored, so a funnel failure must not look like a lost
-    run: the traceback goes to `report/funnel_error.txt` and the funnel can be
-    re-run alone (it resumes from its recorded evaluations).
-    """
-    from funnel.commands import finish
-
-    try:
-        finish(store, config, evaluator)
-    except Exception as exc:  # noqa: BLE001 - reported, with the traceback kept on disk
-        store.report_dir.mkdir(parents=True, exist_ok=True)
-        (store.report_dir / "funnel_error.txt").write_text(traceback.format_exc())
-        return f"{type(exc).__name__}: {exc}; details in {store.report_dir / 'funnel_error.txt'}"
-    return None
-
-
-def make_evaluator(config, address: str | None):
-    """The evaluator the config asks for; unknown tasks are a user error."""
-    from search.scoring import ScorerSpec, validate_tasks
-
-    spec = ScorerSpec.from_config(config)
-    try:
-        validate_tasks(spec)
-    except KeyError as exc:
-        raise UserError(f"tasks.proxy: {exc.args[0]}") from None
-    if config.evaluator.kind == "ray" or address:
-        from search.ray_evaluator import RayEvaluator
-
-        return RayEvaluator(spec, config.evaluator, address=address or config.evaluator.address)
-    from search.evaluators import SerialEvaluator
-
-    return SerialEvaluator(spec)
-
-
 # -- inspection -----------------------------------------------------------------
-
-
-def open_store(run_dir: str):
-    from search.store import RunStore
-
-    path = Path(run_dir)
-    if not (path / "candidates.sqlite").is_file():
-        raise UserError(f"{run_dir}: not a run directory (no candidates.sqlite)")
-    return RunStore(path)
 
 
 def show_run(args: argparse.Namespace) -> int:
@@ -178,9 +110,11 @@ def show_run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.json:
-        from funnel.commands import final_fields  # funnel integration (issue 7)
+        from optsearch.pipeline import read_final
 
-        summary.update(final_fields(args.target))
+        final = read_final(args.target) or {}
+        summary["final_program"] = final.get("final_program")
+        summary["lion_family"] = final.get("lion_family")
         summary["top"] = [{"id": t.id, "fitness": t.fitness, "program": t.text} for t in top]
         print(json.dumps(summary, indent=1))
         return 0
@@ -231,7 +165,7 @@ def _changed_lines(a: str, b: str) -> list[str]:
 
 
 def _program_text(spec: str) -> tuple[str, str]:
-    from search.commands.program_commands import candidate_text, load
+    from optsearch.targets import candidate_text, load
 
     # A stored candidate is shown as stored, even one the checker rejected.
     text = candidate_text(spec)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from search.commands.program_commands import load
+from optsearch.targets import load
 from search.errors import UserError
 
 

@@ -1,7 +1,7 @@
 """Commands about single programs: `ops`, `show`, `export`.
 
-`show` also accepts a run directory once the run store exists; that path is
-dispatched to `search.commands.run_commands` when the argument is a directory.
+`show` also accepts a run directory; that path is dispatched to
+`optsearch.commands.run_commands` when the argument is a directory.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from search.errors import UserError
+from optsearch.targets import load
 
 
 def register(subparsers) -> None:
@@ -28,45 +28,6 @@ def register(subparsers) -> None:
     p.add_argument("program", help="a program file, built-in name, or RUN_DIR:ID")
     p.add_argument("--format", choices=["python", "text"], default="python")
     p.set_defaults(func=cmd_export)
-
-
-def load(spec: str):
-    """Load a program for a command; bad input becomes a `UserError`.
-
-    `spec` is a program file, a built-in name, or `RUN_DIR:ID` for a candidate of
-    a run (so every command can take what a search found).
-    """
-    from dsl import ProgramError, load_program
-    from dsl.loading import check_located
-
-    try:
-        found = candidate_text(spec)
-        if found is not None:
-            return check_located(found, spec)
-        return load_program(spec)
-    except ProgramError as exc:
-        raise UserError(str(exc)) from None
-
-
-def candidate_text(spec: str) -> str | None:
-    """The program text of candidate `RUN_DIR:ID`, or None if `spec` is not of that form."""
-    run_dir, sep, id_text = spec.rpartition(":")
-    if not sep or not Path(run_dir).is_dir():
-        return None
-    from search.commands.run_commands import open_store
-
-    try:
-        candidate_id = int(id_text)
-    except ValueError:
-        raise UserError(f"{spec}: the candidate id must be a number") from None
-    store = open_store(run_dir)
-    try:
-        text = store.program_text(candidate_id)
-    finally:
-        store.close()
-    if text is None:
-        raise UserError(f"{spec}: no such candidate")
-    return text
 
 
 def cmd_ops(args: argparse.Namespace) -> int:
@@ -121,7 +82,7 @@ def program_summary(program, facts=None) -> dict:
 
 def cmd_show(args: argparse.Namespace) -> int:
     if Path(args.target).is_dir():
-        from search.commands import run_commands
+        from optsearch.commands import run_commands
 
         return run_commands.show_run(args)
     from dsl.analysis import analyze

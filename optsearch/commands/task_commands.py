@@ -88,7 +88,7 @@ def _check_task(name: str) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from search.commands.program_commands import load
+    from optsearch.targets import load
 
     program = load(args.program)
     _check_task(args.task)
@@ -250,7 +250,7 @@ def cmd_baselines(args: argparse.Namespace) -> int:
 
 def _labelled_programs(text: str) -> dict:
     """`LABEL=PROGRAM` or `PROGRAM` items, comma-separated, as label -> Program."""
-    from search.commands.program_commands import load
+    from optsearch.targets import load
 
     programs = {}
     for item in (i.strip() for i in text.split(",")):

@@ -4,8 +4,7 @@ Owns the contract every command shares: a user's bad input (a malformed program,
 an unknown op, a broken config, a missing file) is one line on stderr and exit
 status 2, never a traceback. Each command lives in its own module exposing
 `register(subparsers)`; this module lists them by import path so a command's heavy
-imports (JAX, Ray) are paid only when it runs. `funnel` commands are listed here
-too: the CLI is the one place that sits above every package.
+imports (JAX, Ray) are paid only when it runs.
 """
 
 from __future__ import annotations
@@ -18,12 +17,12 @@ from search.errors import UserError
 
 #: Modules that each add one or more subcommands, in help order.
 COMMAND_MODULES = [
-    "search.commands.program_commands",
-    "search.commands.task_commands",
-    "search.commands.analysis_commands",
-    "search.commands.run_commands",
-    "search.commands.bench_command",
-    "funnel.commands",
+    "optsearch.commands.program_commands",
+    "optsearch.commands.task_commands",
+    "optsearch.commands.analysis_commands",
+    "optsearch.commands.run_commands",
+    "optsearch.commands.bench_command",
+    "optsearch.commands.funnel_command",
 ]
 
 

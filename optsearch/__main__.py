@@ -1,0 +1,7 @@
+"""`python -m optsearch ARGS` is `optsearch ARGS`."""
+
+import sys
+
+from optsearch.cli import main
+
+sys.exit(main())

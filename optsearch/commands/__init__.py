@@ -1,0 +1,1 @@
+"""One module per group of `optsearch` subcommands (see `optsearch.cli`)."""

@@ -1,0 +1,45 @@
+"""`optsearch funnel RUN_DIR`: run or resume the funnel on a finished search."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from search.errors import UserError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "funnel",
+        help="run (or resume) funnel selection, ablation and the Lion check on a finished run",
+    )
+    p.add_argument("run_dir", help="a run directory whose config has a `funnel` section")
+    p.add_argument(
+        "overrides", nargs="*",
+        help="KEY=VALUE changes to the run's config for this funnel, e.g. funnel.metaval_top_k=2",
+    )
+    p.add_argument("--address", help="Ray cluster to join ('auto' or HOST:PORT)")
+    p.set_defaults(func=cmd_funnel)
+
+
+def cmd_funnel(args: argparse.Namespace) -> int:
+    from optsearch import pipeline
+    from optsearch.targets import open_store
+    from search.config import load_config
+
+    run_dir = Path(args.run_dir)
+    config_path = run_dir / "config.yaml"
+    if not config_path.is_file():
+        raise UserError(f"{run_dir}: not a run directory (no config.yaml)")
+    config = load_config(config_path, args.overrides)
+    if not config.funnel:
+        raise UserError(f"{config_path}: the config has no `funnel` section")
+    pipeline.validate(config, str(config_path))
+    store = open_store(str(run_dir))
+    evaluator = pipeline.make_evaluator(config, args.address)
+    try:
+        pipeline.finish_run(store, config, evaluator)
+    finally:
+        evaluator.close()
+        store.close()
+    return 0

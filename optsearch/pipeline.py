@@ -1,0 +1,321 @@
+"""A whole run as named phases: validate, search, funnel, ablate, verdict, report.
+
+Owns the order of the phases and what passes between them; each phase's work is
+done by the package that owns it (`search` runs the evolution, `funnel` selects,
+ablates and judges). `run` is what `optsearch run` does; `finish_run` (funnel,
+ablate, verdict, report) is what `optsearch funnel RUN_DIR` does, and what `run`
+does after the search when the config has a `funnel` section.
+
+The final program is the funnel's winner, ablated on the configured task (if an
+`ablation` section is given) and statically simplified. When no program beats
+the baseline through every stage, the final program is the search's best (the
+result says `passed_funnel: false`): a run always has something to report. The
+final result is `report/final.json` with `report/final.py`; `read_final` gives
+`optsearch show RUN --json` its `final_program` and `lion_family`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from dsl.library import load_builtin
+from dsl.parser import parse
+from dsl.program import Program
+from dsl.simplify import simplify
+from funnel.ablation import ablate as ablate_program
+from funnel.ablation import task_score
+from funnel.config import funnel_config, metaval_config
+from funnel.lion_family import match_lion
+from funnel.metaval import MetavalHook, overfit_onset, read_points
+from funnel.stages import FunnelOutcome, run_funnel
+from search.errors import UserError
+from search.loop import RunOutcome, SearchRunner
+from search.progress import Progress
+from search.store import RunStore, atomic_write_text
+from search.summary import top_programs
+
+FINAL_FILE = "final.json"
+FUNNEL_ERROR_FILE = "funnel_error.txt"
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PipelineOutcome:
+    """How `run` ended: the search's outcome, and the funnel's failure (one line) if any."""
+
+    search: RunOutcome
+    funnel_error: str | None = None
+
+
+def run(
+    config, run_dir: Path, address: str | None = None, quiet: bool = False,
+    source: str = "", log: Log = print,
+) -> PipelineOutcome:
+    """Run a search in `run_dir` (fresh or resumed), then the funnel if configured.
+
+    `source` names the config file in error messages (default: the run's copy).
+    """
+    validate(config, source or str(run_dir / "config.yaml"))
+    evaluator = make_evaluator(config, address)
+    store = RunStore(run_dir)
+    try:
+        store.write_config(config.to_dict())
+        outcome = search(config, store, evaluator, quiet, log)
+        funnel_error = None
+        if config.funnel and not outcome.interrupted:
+            funnel_error = finish_safely(store, config, evaluator, log)
+    finally:
+        evaluator.close()
+        store.close()
+    return PipelineOutcome(outcome, funnel_error)
+
+
+def finish_run(store: RunStore, config, evaluator, log: Log = print) -> dict:
+    """After the search: funnel, ablate the winner, judge it, write the final report.
+
+    Returns:
+        the final result (what `report/final.json` holds).
+    """
+    outcome, chosen_id, chosen_text = funnel(store, config, evaluator, log)
+    result: dict = {
+        "winner_id": chosen_id,
+        "passed_funnel": outcome.winner is not None,
+        "funnel": outcome.to_dict(),
+        "final_program": None,
+        "lion_family": None,
+    }
+    if chosen_text is None:
+        log("no program to report: the search has no successful evaluation")
+        _write(store, result)
+        return result
+    final, ablation = ablate(parse(chosen_text), store, config, log)
+    if ablation is not None:
+        result["ablation"] = ablation
+    result.update(verdict(final, store, config, result["funnel"]["stages"]))
+    report(store, result, log)
+    return result
+
+
+# -- phases ---------------------------------------------------------------------
+
+
+def validate(config, source: str) -> None:
+    """Check the `funnel` and `metaval` sections before anything runs.
+
+    Raises:
+        ConfigError: one line naming `source` and the key.
+    """
+    funnel_config(config.funnel, source)
+    metaval_config(config.metaval, source)
+
+
+def make_evaluator(config, address: str | None):
+    """The evaluator the config asks for; unknown tasks are a user error."""
+    from search.scoring import ScorerSpec, validate_tasks
+
+    spec = ScorerSpec.from_config(config)
+    try:
+        validate_tasks(spec)
+    except KeyError as exc:
+        raise UserError(f"tasks.proxy: {exc.args[0]}") from None
+    if config.evaluator.kind == "ray" or address:
+        from search.ray_evaluator import RayEvaluator
+
+        return RayEvaluator(spec, config.evaluator, address=address or config.evaluator.address)
+    from search.evaluators import SerialEvaluator
+
+    return SerialEvaluator(spec)
+
+
+def search(config, store: RunStore, evaluator, quiet: bool, log: Log = print) -> RunOutcome:
+    """Regularized evolution to the config's budget (resuming what `store` holds),
+    meta-validating the best as it goes if the config has a `metaval` section."""
+    metaval = metaval_config(config.metaval)
+    hooks = [] if metaval is None else [MetavalHook(metaval, config.tasks.executor_length)]
+    progress = Progress(config.max_candidates, enabled=None if not quiet else False)
+    runner = SearchRunner(config, store, evaluator, progress, hooks=hooks)
+    log(f"run directory: {store.dir}")
+    return runner.run()
+
+
+def finish_safely(store: RunStore, config, evaluator, log: Log = print) -> str | None:
+    """`finish_run`; on a crash return one line, keeping the details on disk.
+
+    The search is already stored, so a funnel failure must not look like a lost
+    run: the traceback goes to `report/funnel_error.txt` and the funnel can be
+    re-run alone (it resumes from its recorded evaluations).
+    """
+    try:
+        finish_run(store, config, evaluator, log)
+    except Exception as exc:  # noqa: BLE001 - reported, with the traceback kept on disk
+        store.report_dir.mkdir(parents=True, exist_ok=True)
+        (store.report_dir / FUNNEL_ERROR_FILE).write_text(traceback.format_exc())
+        return f"{type(exc).__name__}: {exc}; details in {store.report_dir / FUNNEL_ERROR_FILE}"
+    return None
+
+
+def funnel(
+    store: RunStore, config, evaluator, log: Log = print
+) -> tuple[FunnelOutcome, int | None, str | None]:
+    """The funnel's stages; the chosen program (the winner, else the search's best)."""
+    spec = funnel_config(config.funnel, str(store.config_path))
+    outcome = run_funnel(
+        store, spec, evaluator, config.tasks.executor_length, config.seed_program, log
+    )
+    if outcome.winner is not None:
+        return outcome, outcome.winner, outcome.programs[outcome.winner]
+    best = top_programs(store, 1)
+    return (outcome, best[0].id, best[0].text) if best else (outcome, None, None)
+
+
+def ablate(
+    program: Program, store: RunStore, config, log: Log = print
+) -> tuple[Program, dict | None]:
+    """Fitness-based removal (if the funnel has an `ablation` section), then simplify."""
+    spec = funnel_config(config.funnel, str(store.config_path))
+    if spec.ablation is None:
+        return simplify(program), None
+    a = spec.ablation
+    score = task_score(
+        a.task, a.num_seeds, max(config.tasks.executor_length, 32),
+        lr_multipliers=a.lr_multipliers,
+    )
+    import numpy as np
+
+    ablation = ablate_program(
+        program, score, a.tolerance, a.task, a.num_seeds, a.tune_rounds,
+        rng=np.random.default_rng(config.seed),
+    )
+    log(ablation.table())
+    return simplify(ablation.final), ablation.to_dict()
+
+
+def verdict(final: Program, store: RunStore, config, stages: list[dict]) -> dict:
+    """Is the final program in the Lion family; when did the search first reach it,
+    and which Lion-family programs each funnel stage (`stages`) promoted."""
+    match = match_lion(final)
+    result: dict = {
+        "final_program": final.to_text(),
+        "lion_family": match.lion_family,
+        "lion_match": {
+            "reason": match.reason, "b1": match.b1, "b2": match.b2,
+            "weight_decay": match.weight_decay, "lr_scale": match.lr_scale,
+            "preprocess": list(match.preprocess), "distinct_betas": match.distinct_betas,
+            "lion_with_found_constants": match.lion or None,
+        },
+    }
+    first = first_lion_family(store)
+    result["first_lion_family"] = first
+    if first is not None:
+        ids = {first["candidate_id"]} | set(first.get("family_ids", []))
+        result["funnel_kept_lion_family"] = {
+            s["name"]: sorted(i for i in s["promoted"] if i in ids)
+            for s in stages
+        }
+        first.pop("family_ids", None)
+    points = read_points(store)
+    if points and config.metaval:
+        patience = metaval_config(config.metaval).patience
+        result["meta_overfit_began_at"] = overfit_onset(points, patience)
+    return result
+
+
+def report(store: RunStore, result: dict, log: Log = print) -> None:
+    """Write `report/final.json` and `final.py`; print the verdict next to Lion."""
+    _write(store, result)
+    log(final_report(result))
+
+
+def first_lion_family(store: RunStore) -> dict | None:
+    """The first successfully evaluated Lion-family candidate, in told order.
+
+    Returns:
+        its candidate id, the candidates told up to it, the seconds since the
+        run's first candidate, and `family_ids` (every Lion-family candidate),
+        or None if the search never produced one.
+    """
+    rows = store.query(
+        "SELECT id, program, told_seq, created_at, COALESCE(fingerprint, hash) FROM candidates"
+        " WHERE status = 'ok' AND told_seq IS NOT NULL ORDER BY told_seq"
+    )
+    if not rows:
+        return None
+    start = store.query("SELECT MIN(created_at) FROM candidates")[0][0]
+    verdicts: dict[str, bool] = {}
+    first, family = None, []
+    for cid, text, told, created, key in rows:
+        if key not in verdicts:
+            verdicts[key] = match_lion(parse(text)).lion_family
+        if verdicts[key]:
+            family.append(cid)
+            if first is None:
+                first = {"candidate_id": cid, "told": told, "wall_s": created - start}
+    if first is not None:
+        first["family_ids"] = family
+        first["num_family"] = len(family)
+    return first
+
+
+def final_report(result: dict) -> str:
+    """The verdict and the final program next to the paper's Lion, as text."""
+    final = result.get("final_program") or ""
+    lion = load_builtin("lion").to_text()
+    left, right = final.splitlines(), lion.splitlines()
+    width = max([len(line) for line in left] + [len("final program")]) + 4
+    lines = [f"{'final program':<{width}}Lion (Chen et al. 2023, Program 1)"]
+    for i in range(max(len(left), len(right))):
+        a = left[i] if i < len(left) else ""
+        b = right[i] if i < len(right) else ""
+        lines.append(f"{a:<{width}}{b}")
+    match = result.get("lion_match") or {}
+    if result.get("lion_family"):
+        verdict = (
+            f"IN the Lion family (b1 {match['b1']:g}, b2 {match['b2']:g}, weight decay "
+            f"{match['weight_decay']:g}, lr x {match['lr_scale']:g}; equivalent to Lion "
+            f"with these constants"
+            + ("" if match.get("distinct_betas") else "; b1 = b2, i.e. signum")
+            + ")"
+        )
+    else:
+        verdict = f"NOT in the Lion family: {match.get('reason', 'no program')}"
+    passed = "passed every funnel stage" if result.get("passed_funnel") else (
+        "no program beat the baseline through every stage; this is the search's best")
+    first = result.get("first_lion_family")
+    found = (
+        f"first Lion-family program: candidate {first['candidate_id']} after "
+        f"{first['told']} candidates, {first['wall_s']:.0f} s"
+        if first else "the search produced no Lion-family program"
+    )
+    return "\n".join([f"final program (candidate {result.get('winner_id')}, {passed}):",
+                      *lines, f"verdict: {verdict}", found])
+
+
+def read_final(run_dir: str | Path) -> dict | None:
+    """The final result of a run, or None if the funnel has not finished there."""
+    path = Path(run_dir) / "report" / FINAL_FILE
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())
+
+
+def _write(store: RunStore, result: dict) -> None:
+    atomic_write_text(store.report_dir / FINAL_FILE, json.dumps(result, indent=1, default=_plain))
+    if result.get("final_program"):
+        header = f"# Final program of {store.dir.name} (lion_family: {result['lion_family']})\n"
+        atomic_write_text(store.report_dir / "final.py", header + result["final_program"])
+    told = store.query("SELECT COUNT(*) FROM candidates WHERE told_seq IS NOT NULL")[0][0]
+    store.record_event("funnel", told, {
+        "winner_id": result.get("winner_id"), "lion_family": result.get("lion_family"),
+    })
+
+
+def _plain(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return str(value)

@@ -1,1 +1,0 @@
-"""One module per group of `optsearch` subcommands (see `search.cli`)."""
