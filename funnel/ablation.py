@@ -232,21 +232,24 @@ def ablate(
 
 def _tune(program, fitness, score, floor, rounds, rng, original):
     """Evolution with insertions off: deletions and modifications, no-worse kept."""
-    from search.mutation import MUTATIONS, MutationContext
+    from search.mutation import MutationContext
+    from search.proposal import ChildContext, propose_valid_child
 
-    context = MutationContext(max_length=max(len(program), 1))
+    def accept(child: Program, name: str, attempt: int) -> Program | None:
+        child = simplify(child)  # raises InvalidProgram for an invalid child
+        return None if len(child) > len(program) or child == program else child
+
     changes, spent = [], 0
     for _ in range(rounds):
-        name = "delete" if rng.random() < 0.5 else "modify"
-        child = MUTATIONS[name](rng, program, context)
-        if child is None:
+        # One draw per round, deletions and modifications equally likely.
+        context = ChildContext(
+            MutationContext(max_length=max(len(program), 1)),
+            {"delete": 1.0, "modify": 1.0}, max_attempts=1, accept=accept,
+        )
+        proposal = propose_valid_child(program, rng, context)
+        if proposal is None:
             continue
-        try:
-            child = simplify(child)
-        except InvalidProgram:
-            continue
-        if len(child) > len(program) or child == program:
-            continue
+        name, child = proposal.mutation, proposal.accepted
         child_fitness = score(child)
         spent += 1
         if child_fitness >= max(fitness, floor) or (

@@ -21,12 +21,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dsl.analysis import InvalidProgram
+from dsl.fingerprint import fingerprint_unchecked
 from dsl.program import Program
 from funnel.lion_family import match_lion
 from search.config import SearchConfig
-from search.evolution import Evolution
-from search.mutation import MUTATIONS, choose_mutation
+from search.proposal import check_child, propose_valid_child, search_child_context
 
 
 @dataclass
@@ -58,17 +57,21 @@ def random_walks(
     Returns:
         one `StepCounts` per step (index 0 = after one mutation).
     """
-    evolution = Evolution(config, start)
+    def accept(child: Program, name: str, attempt: int) -> str:
+        check_child(child, config.max_length, config.tasks.executor_length)
+        return fingerprint_unchecked(child)
+
+    context = search_child_context(config, accept=accept)
     rng = np.random.default_rng(seed)
     counts = [StepCounts() for _ in range(steps)]
     verdicts: dict[str, tuple[bool, bool]] = {}
     for _ in range(walks):
         program = start
         for step in range(steps):
-            child = _valid_child(evolution, rng, program)
+            child = propose_valid_child(program, rng, context)
             if child is None:
                 break
-            program, key = child
+            program, key = child.program, child.accepted
             if key not in verdicts:
                 match = match_lion(program)
                 verdicts[key] = (match.lion_family, match.distinct_betas)
@@ -79,21 +82,6 @@ def random_walks(
                 counts[step].distinct_betas += distinct
                 counts[step].programs.setdefault(key, program)
     return counts
-
-
-def _valid_child(evolution: Evolution, rng, parent: Program):
-    # The search's rule: re-mutate the same parent until a child passes analysis.
-    for _ in range(evolution.config.mutation.max_attempts):
-        name = choose_mutation(rng, evolution.weights)
-        child = MUTATIONS[name](rng, parent, evolution.context)
-        if child is None:
-            continue
-        try:
-            candidate = evolution.make_candidate(child, None, name)
-        except InvalidProgram:
-            continue
-        return child, candidate.fingerprint
-    return None
 
 
 def format_counts(counts: list[StepCounts]) -> str:

@@ -23,15 +23,19 @@ from typing import Any
 
 import numpy as np
 
-from dsl.analysis import InvalidProgram, analyze
 from dsl.fingerprint import fingerprint, fingerprint_unchecked
 from dsl.hashing import semantic_hash, semantic_hash_unchecked
-from dsl.ops import OPS
 from dsl.parser import parse
 from dsl.program import Program
 from search.cache import EvaluationCache
 from search.config import SearchConfig
-from search.mutation import MUTATIONS, MutationContext, choose_mutation
+from search.proposal import (
+    ChildContext,
+    check_child,
+    mutation_context,
+    mutation_weights,
+    propose_valid_child,
+)
 from search.records import WORST_FITNESS, Candidate, Member, Result
 
 #: Parents drawn in one ask before concluding mutation cannot make a valid child.
@@ -77,18 +81,9 @@ class Evolution:
 
     def __init__(self, config: SearchConfig, seed_program: Program):
         self.config = config
-        self.ops = OPS.subset(list(config.ops)) if config.ops else OPS
-        self.context = MutationContext(
-            ops=self.ops,
-            max_length=config.max_length,
-            const_redraw_prob=config.mutation.const_redraw_prob,
-            const_arg_prob=config.mutation.const_arg_prob,
-        )
-        self.weights = {
-            "insert": config.mutation.insert,
-            "delete": config.mutation.delete,
-            "modify": config.mutation.modify,
-        }
+        self.context = mutation_context(config)
+        self.ops = self.context.ops
+        self.weights = mutation_weights(config)
         self.seed_program = seed_program
         self.rng = np.random.default_rng(config.seed)
         self.population: deque[Member] = deque()
@@ -105,12 +100,7 @@ class Evolution:
 
     def make_candidate(self, program: Program, parent_id, mutation: str, attempts=1) -> Candidate:
         """Analyse `program` into a candidate with the next id (raises InvalidProgram)."""
-        facts = analyze(program, self.config.max_length)
-        if facts.num_live > self.config.tasks.executor_length:
-            raise InvalidProgram(
-                f"{facts.num_live} live statements exceed the executor's "
-                f"{self.config.tasks.executor_length}"
-            )
+        facts = check_child(program, self.config.max_length, self.config.tasks.executor_length)
         # `analyze` has checked the program; skip the keys' own re-check.
         program_hash = semantic_hash_unchecked(program)
         program_fingerprint = fingerprint_unchecked(program)
@@ -148,29 +138,36 @@ class Evolution:
         invalid: list[InvalidChild] = []
         for _ in range(MAX_PARENT_DRAWS):
             parent = self.tournament()
-            parent_program = self.programs[parent.candidate_id]
-            for attempt in range(1, self.config.mutation.max_attempts + 1):
-                name = choose_mutation(self.rng, self.weights)
-                child = MUTATIONS[name](self.rng, parent_program, self.context)
-                if child is None:
-                    continue
-                try:
-                    candidate = self.make_candidate(child, parent.candidate_id, name, attempt)
-                except InvalidProgram as exc:
-                    invalid.append(
-                        InvalidChild(self.next_id, parent.candidate_id, name, child, str(exc))
-                    )
-                    self.next_id += 1
-                    self.counters.invalid += 1
-                    continue
-                if self.config.require_new and self.is_known(candidate.key):
-                    self.counters.duplicates_skipped += 1
-                    self.next_id -= 1  # the id was never handed out
-                    continue
-                self._asked(candidate)
-                return candidate, invalid
+            proposal = propose_valid_child(
+                self.programs[parent.candidate_id], self.rng,
+                self._child_context(parent.candidate_id, invalid),
+            )
+            if proposal is not None:
+                self._asked(proposal.accepted)
+                return proposal.accepted, invalid
         raise RuntimeError(
             f"no valid child after {MAX_PARENT_DRAWS} parents: check the op set and max_length"
+        )
+
+    def _child_context(self, parent_id: int, invalid: list[InvalidChild]) -> ChildContext:
+        """Children of `parent_id` become candidates; invalid ones are numbered and
+        collected in `invalid`; under `require_new` a known child is re-drawn."""
+
+        def accept(child: Program, name: str, attempt: int) -> Candidate | None:
+            candidate = self.make_candidate(child, parent_id, name, attempt)
+            if self.config.require_new and self.is_known(candidate.key):
+                self.counters.duplicates_skipped += 1
+                self.next_id -= 1  # the id was never handed out
+                return None
+            return candidate
+
+        def on_invalid(child: Program, name: str, reason: str) -> None:
+            invalid.append(InvalidChild(self.next_id, parent_id, name, child, reason))
+            self.next_id += 1
+            self.counters.invalid += 1
+
+        return ChildContext(
+            self.context, self.weights, self.config.mutation.max_attempts, accept, on_invalid
         )
 
     def _asked(self, candidate: Candidate) -> None:
