@@ -5,7 +5,9 @@ Public API:
     parse(text) -> Program            read program text (never executed by Python)
     Program.to_text()                 the canonical text; parse's exact inverse
     load_program(path_or_name)        a checked program from a file or built-in name
-    to_optax(program, learning_rate)  an optax.GradientTransformation
+    to_optax(program, lr_schedule)    an optax.GradientTransformation (lr_schedule
+                                      multiplies the program's own lr; 1.0 = as found)
+    to_python_source / to_torch_source / to_latex   generated modules, algorithm box
     analyze(program)                  kinds, validity, cross-step liveness
     semantic_hash / fingerprint       duplicate keys (structure / behaviour)
     check_equivalence(a, b)           are two programs the same optimizer?
@@ -16,6 +18,8 @@ Public API:
 from dsl.analysis import InvalidProgram, analyze, check, live_program
 from dsl.equivalence import check_equivalence
 from dsl.export import to_optax, to_python_source
+from dsl.export_latex import to_latex
+from dsl.export_torch import to_torch_source
 from dsl.fingerprint import fingerprint
 from dsl.hashing import semantic_hash
 from dsl.loading import load_program
@@ -45,6 +49,8 @@ __all__ = [
     "parse",
     "semantic_hash",
     "simplify",
+    "to_latex",
     "to_optax",
     "to_python_source",
+    "to_torch_source",
 ]

@@ -151,7 +151,8 @@ class _Reader:
         if len(body) - 1 > MAX_STATEMENTS:
             raise self.fail(
                 body[MAX_STATEMENTS],
-                f"program too long: {len(body) - 1} statements (at most {MAX_STATEMENTS})",
+                f"program too long: {len(body) - 1} statements "
+                f"(at most {MAX_STATEMENTS})",
             )
         statements, lines = [], []
         for node in body[:-1]:

@@ -6,6 +6,7 @@ errors when a name points at nothing usable.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from search.errors import UserError
@@ -41,7 +42,7 @@ def load(spec: str):
 def candidate_text(spec: str) -> str | None:
     """The program text of candidate `RUN_DIR:ID`, or None if `spec` is not of that form."""
     run_dir, sep, id_text = spec.rpartition(":")
-    if not sep or not Path(run_dir).is_dir():
+    if not sep or not os.path.isdir(run_dir):  # False, not OSError, if too long
         return None
     try:
         candidate_id = int(id_text)

@@ -42,7 +42,7 @@ def test_show_json_reports_counts(capsys):
 def test_export_python_prints_a_module(capsys):
     assert main(["export", "lion", "--format", "python"]) == 0
     out = capsys.readouterr().out
-    assert "def optimizer(learning_rate=1.0):" in out
+    assert "def optimizer(lr_schedule=1.0, *, learning_rate=None):" in out
     assert "jnp.sign(" in out
 
 

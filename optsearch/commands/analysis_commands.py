@@ -99,8 +99,11 @@ def cmd_simplify(args: argparse.Namespace) -> int:
         return _ablate(args, program)
     simple = simplify(program)
     facts = analyze(program)
+    from dsl.parser import one_line
+
+    # The name is echoed into program text: a newline in it must not add a line.
     print(
-        f"# simplified from {args.program}: {len(program)} statements "
+        f"# simplified from {one_line(args.program)}: {len(program)} statements "
         f"({facts.num_live} live) -> {len(simple)}"
     )
     print(simple.to_text(), end="")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
+import os
 
 from optsearch.targets import load
 
@@ -26,7 +26,13 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("export", help="export a program for use in training code")
     p.add_argument("program", help="a program file, built-in name, or RUN_DIR:ID")
-    p.add_argument("--format", choices=["python", "text"], default="python")
+    p.add_argument(
+        "--format",
+        choices=EXPORT_FORMATS,
+        default="python",
+        help="python: a jax/optax module; torch: a torch.optim.Optimizer module; "
+        "latex: an algorithm box; text: the program",
+    )
     p.set_defaults(func=cmd_export)
 
 
@@ -81,7 +87,7 @@ def program_summary(program, facts=None) -> dict:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    if Path(args.target).is_dir():
+    if os.path.isdir(args.target):  # False, not OSError, for a name too long
         from optsearch.commands import run_commands
 
         return run_commands.show_run(args)
@@ -107,12 +113,26 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from dsl import to_python_source
+#: `export --format` choices. Generated code holds only what the program
+#: determines, never the file name it came from.
+EXPORT_FORMATS = ("python", "torch", "latex", "text")
 
+
+def cmd_export(args: argparse.Namespace) -> int:
     program = load(args.program)
     if args.format == "text":
-        print(program.to_text(), end="")
+        text = program.to_text()
+    elif args.format == "latex":
+        from dsl.export_latex import to_latex
+
+        text = to_latex(program)
+    elif args.format == "torch":
+        from dsl.export_torch import to_torch_source
+
+        text = to_torch_source(program)
     else:
-        print(to_python_source(program, title=f"exported from {args.program}"), end="")
+        from dsl.export import to_python_source
+
+        text = to_python_source(program)
+    print(text, end="")
     return 0
