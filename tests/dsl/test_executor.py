@@ -133,3 +133,15 @@ def test_non_finite_values_flow_through_without_raising(runner):
 def test_programs_longer_than_the_executor_are_refused():
     with pytest.raises(ValueError, match="9 live statements exceed"):
         encode(load_builtin("adamw"), 3)
+
+
+def test_a_program_that_assigns_e_runs_it_as_a_variable(runner):
+    run, _ = runner
+    program = parse(
+        "def train(w, g, m, v, lr):\n"
+        "    e = g * 0.5\n    x = e()\n    e = e * x\n"
+        "    update = e * lr\n    return update, m, v\n"
+    )
+    w, grads, lrs = _inputs(6)
+    actual = run(encode(program, MAX_LENGTH), w, grads, lrs)
+    np.testing.assert_allclose(actual, grads * 0.5 * np.e * lrs[:, None], rtol=1e-5)
