@@ -61,6 +61,14 @@ def test_a_10001_statement_chain_is_one_line_naming_the_cap(capsys, tmp_path, co
     )
 
 
+def test_the_longest_program_the_parser_accepts_still_simplifies(capsys, tmp_path):
+    path = tmp_path / "longest.py"
+    chain = "    update = update + g\n" * (MAX_STATEMENTS - 1)
+    path.write_text(_program("    update = g * 0.5\n" + chain))
+    assert main(["simplify", str(path)]) == 0
+    assert f"{MAX_STATEMENTS} statements" in capsys.readouterr().out
+
+
 def test_a_300_character_file_name_is_one_line(capsys, tmp_path):
     name = str(tmp_path / ("p" * 297 + ".py"))
     _fails_with_one_line(capsys, ["show", name], "cannot read: File name too long")
