@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sqlite3
 import sys
 
 from search.errors import UserError
@@ -53,6 +54,18 @@ def main(argv: list[str] | None = None) -> int:
         status = args.func(args)
     except UserError as exc:
         print(f"optsearch {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as exc:
+        # A run database damaged past what opening it checks (a malformed page
+        # found mid-query): the user's file, so one line, naming the run.
+        run = getattr(args, "resume", None) or getattr(args, "run_dir", None) or getattr(
+            args, "target", None
+        )
+        where = f"{run}: " if run else ""
+        print(
+            f"optsearch {args.command}: error: {where}the run database cannot be read ({exc})",
+            file=sys.stderr,
+        )
         return 2
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()

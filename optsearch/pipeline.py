@@ -36,7 +36,10 @@ from funnel.stages import FunnelOutcome, run_funnel
 from search.errors import UserError
 from search.loop import RunOutcome, SearchRunner
 from search.progress import Progress
-from search.store import RunStore, atomic_write_text
+from search.run_lock import check_unlocked, run_lock
+from search.store import (
+    CHECKPOINT_FILE, DB_FILE, RunStore, atomic_write_text, disk_full_as_user_error,
+)
 from search.summary import top_programs
 
 FINAL_FILE = "final.json"
@@ -55,25 +58,51 @@ class PipelineOutcome:
 
 def run(
     config, run_dir: Path, address: str | None = None, quiet: bool = False,
-    source: str = "", log: Log = print,
+    source: str = "", log: Log = print, fresh: bool = False,
+    connect_timeout_s: float | None = None,
 ) -> PipelineOutcome:
     """Run a search in `run_dir` (fresh or resumed), then the funnel if configured.
 
-    `source` names the config file in error messages (default: the run's copy).
+    The run directory is locked for the whole run (search, funnel, report): a
+    second writer is one line. `source` names the config file in error messages
+    (default: the run's copy); `fresh` refuses a directory that already holds a run.
     """
     validate(config, source or str(run_dir / "config.yaml"))
-    evaluator = make_evaluator(config, address)
-    store = RunStore(run_dir)
+    check_unlocked(run_dir)  # refuse a second writer before starting workers
+    evaluator = make_evaluator(config, address, connect_timeout_s)
     try:
-        store.write_config(config.to_dict())
-        outcome = search(config, store, evaluator, quiet, log)
-        funnel_error = None
-        if config.funnel and not outcome.interrupted:
-            funnel_error = finish_safely(store, config, evaluator, log)
+        with run_lock(run_dir), disk_full_as_user_error(run_dir):
+            check_run_dir(run_dir, fresh)
+            store = RunStore(run_dir)
+            try:
+                store.write_config(config.to_dict())
+                outcome = search(config, store, evaluator, quiet, log)
+                funnel_error = None
+                if config.funnel and not outcome.interrupted:
+                    funnel_error = finish_safely(store, config, evaluator, log)
+            finally:
+                store.close()
     finally:
         evaluator.close()
-        store.close()
     return PipelineOutcome(outcome, funnel_error)
+
+
+def check_run_dir(run_dir: Path, fresh: bool) -> None:
+    """Refuse a directory whose files say this run must not go ahead (lock held).
+
+    Raises:
+        UserError: a fresh run into a directory holding a run, or a resume whose
+            database is gone while its checkpoint stays (resuming would silently
+            start the search over).
+    """
+    if fresh and (run_dir / DB_FILE).exists():
+        raise UserError(f"{run_dir}: a run is already there; resume it with --resume {run_dir}")
+    if (run_dir / CHECKPOINT_FILE).exists() and not (run_dir / DB_FILE).exists():
+        raise UserError(
+            f"{run_dir}: {DB_FILE} is missing but {CHECKPOINT_FILE} is there; the "
+            "candidates it recorded are gone, so the run cannot be resumed "
+            "(restore the database, or start a new run elsewhere)"
+        )
 
 
 def finish_run(store: RunStore, config, evaluator, log: Log = print) -> dict:
@@ -115,8 +144,12 @@ def validate(config, source: str) -> None:
     metaval_config(config.metaval, source)
 
 
-def make_evaluator(config, address: str | None):
-    """The evaluator the config asks for; unknown tasks are a user error."""
+def make_evaluator(config, address: str | None, connect_timeout_s: float | None = None):
+    """The evaluator the config asks for; unknown tasks are a user error.
+
+    Joining a cluster (`address`) that does not answer within `connect_timeout_s`
+    (default 15 s) is one line.
+    """
     from search.scoring import ScorerSpec, validate_tasks
 
     spec = ScorerSpec.from_config(config)
@@ -127,7 +160,10 @@ def make_evaluator(config, address: str | None):
     if config.evaluator.kind == "ray" or address:
         from search.ray_evaluator import RayEvaluator
 
-        return RayEvaluator(spec, config.evaluator, address=address or config.evaluator.address)
+        timeout = {} if connect_timeout_s is None else {"connect_timeout_s": connect_timeout_s}
+        return RayEvaluator(
+            spec, config.evaluator, address=address or config.evaluator.address, **timeout
+        )
     from search.evaluators import SerialEvaluator
 
     return SerialEvaluator(spec)

@@ -14,6 +14,7 @@ silently start over, so it is refused.
 from __future__ import annotations
 
 import math
+import sqlite3
 
 from dsl.program import Program
 from search.config import SearchConfig
@@ -48,6 +49,8 @@ def restore_evolution(
     try:
         told = int(state["counters"]["told"])
         evolution = Evolution.from_state(config, seed, state, _cache_entries(store, told, config))
+    except sqlite3.DatabaseError:
+        raise  # the database is damaged, not the checkpoint
     except Exception as exc:  # noqa: BLE001 - any malformed field means "not usable"
         return Evolution(config, seed), (
             f"{CHECKPOINT_FILE} is damaged ({type(exc).__name__}: {_short(exc)})"

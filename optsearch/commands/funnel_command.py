@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from optsearch.commands.run_commands import add_connect_timeout
 from search.errors import UserError
 
 
@@ -19,6 +20,7 @@ def register(subparsers) -> None:
         help="KEY=VALUE changes to the run's config for this funnel, e.g. funnel.metaval_top_k=2",
     )
     p.add_argument("--address", help="Ray cluster to join ('auto' or HOST:PORT)")
+    add_connect_timeout(p)
     p.set_defaults(func=cmd_funnel)
 
 
@@ -26,6 +28,8 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     from optsearch import pipeline
     from optsearch.targets import open_store
     from search.config import load_config
+    from search.run_lock import check_unlocked, run_lock
+    from search.store import disk_full_as_user_error
 
     run_dir = Path(args.run_dir)
     config_path = run_dir / "config.yaml"
@@ -35,11 +39,16 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     if not config.funnel:
         raise UserError(f"{config_path}: the config has no `funnel` section")
     pipeline.validate(config, str(config_path))
-    store = open_store(str(run_dir))
-    evaluator = pipeline.make_evaluator(config, args.address)
+    check_unlocked(run_dir)
+    evaluator = pipeline.make_evaluator(config, args.address, args.connect_timeout)
     try:
-        pipeline.finish_run(store, config, evaluator)
+        # The funnel writes the run (events, report): one writer at a time.
+        with run_lock(run_dir), disk_full_as_user_error(run_dir):
+            store = open_store(str(run_dir))
+            try:
+                pipeline.finish_run(store, config, evaluator)
+            finally:
+                store.close()
     finally:
         evaluator.close()
-        store.close()
     return 0

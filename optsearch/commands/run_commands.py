@@ -20,6 +20,7 @@ def register(subparsers) -> None:
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a killed or finished run")
     p.add_argument("--run-dir", help="where to write the run (default runs/NAME-TIMESTAMP)")
     p.add_argument("--address", help="Ray cluster to join ('auto' or HOST:PORT)")
+    add_connect_timeout(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--smoke",
@@ -66,19 +67,44 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UserError(f"{run_dir}: a run is already there; resume it with --resume {run_dir}")
     # A resumed run's config is its own copy, which is launch's default source.
     source = "" if args.resume else args.config
-    return launch(config, run_dir, address=args.address, quiet=args.quiet, source=source)
+    return launch(
+        config, run_dir, address=args.address, quiet=args.quiet, source=source,
+        fresh=not args.resume, connect_timeout_s=args.connect_timeout,
+    )
+
+
+def add_connect_timeout(parser) -> None:
+    parser.add_argument(
+        "--connect-timeout", type=_seconds, default=15.0, metavar="SECONDS",
+        help="how long to wait for the --address cluster before giving up (default 15)",
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
 
 
 def launch(
-    config, run_dir: Path, address: str | None = None, quiet: bool = False, source: str = ""
+    config, run_dir: Path, address: str | None = None, quiet: bool = False, source: str = "",
+    fresh: bool = False, connect_timeout_s: float | None = None,
 ) -> int:
     """Run the pipeline in `run_dir` (fresh or resumed) and print how it ended.
 
-    `source` names the config file in error messages (default: the run's copy).
+    `source` names the config file in error messages (default: the run's copy);
+    `fresh` refuses a directory that already holds a run.
     """
     from optsearch import pipeline
 
-    ended = pipeline.run(config, run_dir, address=address, quiet=quiet, source=source)
+    ended = pipeline.run(
+        config, run_dir, address=address, quiet=quiet, source=source, fresh=fresh,
+        connect_timeout_s=connect_timeout_s,
+    )
     outcome = ended.search
     print(
         f"{'interrupted' if outcome.interrupted else 'finished'}: {outcome.generated} candidates "
