@@ -18,7 +18,6 @@ records a `meta_overfit` event.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 
@@ -56,10 +55,8 @@ def overfit_onset(points: list[MetavalPoint], patience: int) -> int | None:
 
 def read_points(store) -> list[MetavalPoint]:
     """The run's `metaval` events, in candidate order."""
-    rows = store.query("SELECT at_told, detail FROM events WHERE kind = 'metaval' ORDER BY at_told")
     points = []
-    for told, detail in rows:
-        d = json.loads(detail)
+    for told, d in store.events("metaval"):
         points.append(MetavalPoint(
             told, d["candidate_id"], _float(d["search_fitness"]), _float(d["metaval_fitness"])
         ))
@@ -105,9 +102,7 @@ class MetavalHook:
         })
         points = read_points(store)
         onset = overfit_onset(points, self.config.patience)
-        if onset is not None and not store.query(
-            "SELECT 1 FROM events WHERE kind = 'meta_overfit'"
-        ):
+        if onset is not None and not store.events("meta_overfit"):
             store.record_event("meta_overfit", told, {"began_at": onset})
         plot_metaval(points, store.report_dir / "metaval.png", self.config.task, onset)
 

@@ -9,14 +9,13 @@ the best program of the last stage's survivors (None if no program got through).
 
 Evaluations go through the run's evaluator (the same Ray workers as the search,
 each scoring with a per-stage `ScorerSpec`) and are recorded in the run store's
-`stage_evaluations` table, which this module creates. Running the funnel again
+`stage_evaluations` table (through `RunStore`). Running the funnel again
 on the same run skips every (stage, candidate) already recorded, so a killed
 funnel resumes where it stopped.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -30,27 +29,6 @@ from search.records import Candidate, Result
 from search.scoring import ScorerSpec
 from search.store import RunStore
 from search.summary import top_programs
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS stage_evaluations (
-    stage TEXT NOT NULL,
-    stage_index INTEGER NOT NULL,
-    candidate_id INTEGER NOT NULL,
-    role TEXT NOT NULL,
-    program TEXT NOT NULL,
-    tasks TEXT NOT NULL,
-    seeds INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    fitness REAL,
-    metrics TEXT,
-    seconds REAL,
-    worker TEXT,
-    node TEXT,
-    message TEXT,
-    created_at REAL NOT NULL,
-    PRIMARY KEY (stage, candidate_id)
-);
-"""
 
 #: `candidate_id` of the baseline's rows (it is not one of the search's candidates).
 BASELINE_ID = -1
@@ -114,18 +92,9 @@ def stage_spec(stage: StageConfig, executor_length: int) -> ScorerSpec:
     )
 
 
-def ensure_table(store: RunStore) -> None:
-    store.db.executescript(_SCHEMA)
-    store.db.commit()
-
-
 def recorded(store: RunStore, stage: str) -> dict[int, float]:
     """Fitness of every candidate already evaluated in `stage` (resume skips them)."""
-    ensure_table(store)
-    rows = store.query(
-        "SELECT candidate_id, fitness FROM stage_evaluations WHERE stage = ?", (stage,)
-    )
-    return {cid: (-math.inf if f is None else float(f)) for cid, f in rows}
+    return store.stage_fitness(stage)
 
 
 def run_funnel(
@@ -146,7 +115,6 @@ def run_funnel(
         seed_program: the baseline when `funnel.baseline` is not set.
         log: called with one line per stage.
     """
-    ensure_table(store)
     programs = {t.id: t.text for t in top_programs(store, funnel.top_k)}
     programs.update(metaval_best(store, funnel.metaval_top_k, exclude=programs))
     baseline = load_program(funnel.baseline or seed_program, executor_length)
@@ -222,19 +190,10 @@ def _candidate(cid: int, program: Program) -> Candidate:
 
 
 def _record(store, stage, index, candidate, role, spec, result: Result) -> None:
-    store.db.execute(
-        "INSERT OR REPLACE INTO stage_evaluations (stage, stage_index, candidate_id, role,"
-        " program, tasks, seeds, status, fitness, metrics, seconds, worker, node, message,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            stage.name, index, candidate.id, role, candidate.text,
-            json.dumps(dict(spec.task_weights)), spec.num_seeds, result.status,
-            result.fitness if math.isfinite(result.fitness) else None,
-            json.dumps(result.metrics), result.seconds, result.worker, result.node,
-            result.message or None, time.time(),
-        ),
+    store.record_stage_evaluation(
+        stage.name, index, candidate.id, role, candidate.text,
+        dict(spec.task_weights), spec.num_seeds, result,
     )
-    store.db.commit()
 
 
 def _json_float(value: float):

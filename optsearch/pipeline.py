@@ -276,22 +276,15 @@ def first_lion_family(store: RunStore) -> dict | None:
         run's first candidate, and `family_ids` (every Lion-family candidate),
         or None if the search never produced one.
     """
-    rows = store.query(
-        "SELECT id, program, told_seq, created_at, COALESCE(fingerprint, hash) FROM candidates"
-        " WHERE status = 'ok' AND told_seq IS NOT NULL ORDER BY told_seq"
-    )
-    if not rows:
-        return None
-    start = store.query("SELECT MIN(created_at) FROM candidates")[0][0]
     verdicts: dict[str, bool] = {}
     first, family = None, []
-    for cid, text, told, created, key in rows:
+    for cid, text, told, since_start, key in store.told_ok():
         if key not in verdicts:
             verdicts[key] = match_lion(parse(text)).lion_family
         if verdicts[key]:
             family.append(cid)
             if first is None:
-                first = {"candidate_id": cid, "told": told, "wall_s": created - start}
+                first = {"candidate_id": cid, "told": told, "wall_s": since_start}
     if first is not None:
         first["family_ids"] = family
         first["num_family"] = len(family)
@@ -345,8 +338,7 @@ def _write(store: RunStore, result: dict) -> None:
     if result.get("final_program"):
         header = f"# Final program of {store.dir.name} (lion_family: {result['lion_family']})\n"
         atomic_write_text(store.report_dir / "final.py", header + result["final_program"])
-    told = store.query("SELECT COUNT(*) FROM candidates WHERE told_seq IS NOT NULL")[0][0]
-    store.record_event("funnel", told, {
+    store.record_event("funnel", store.told_count(), {
         "winner_id": result.get("winner_id"), "lion_family": result.get("lion_family"),
     })
 

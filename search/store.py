@@ -75,6 +75,24 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS stage_evaluations (
+    stage TEXT NOT NULL,
+    stage_index INTEGER NOT NULL,
+    candidate_id INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    program TEXT NOT NULL,
+    tasks TEXT NOT NULL,
+    seeds INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    fitness REAL,
+    metrics TEXT,
+    seconds REAL,
+    worker TEXT,
+    node TEXT,
+    message TEXT,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (stage, candidate_id)
+);
 """
 
 CONFIG_FILE = "config.yaml"
@@ -312,8 +330,130 @@ class RunStore:
         ).fetchone()
         return row[0] if row else None
 
-    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        return self.db.execute(sql, params).fetchall()
+    # -- reading a run back (inspection, report, funnel) ---------------------------
+
+    def counts(self) -> dict[str, Any]:
+        """Headline counts over the rows (what `search.summary.run_summary` reports).
+
+        Keys: told, evaluated, cache_hits, failed (valid rows), invalid, nodes (distinct
+        nodes that evaluated), first_at and last_at (row times), redundant (mean
+        redundant-statement fraction of valid rows, or None), restarts, and
+        session_seconds (wall time of each finished session).
+        """
+        told, evaluated, hits, failed, first, last = self.db.execute(
+            "SELECT COUNT(*), SUM(cache_hit = 0), SUM(cache_hit = 1),"
+            " SUM(status != 'ok'), MIN(created_at), MAX(created_at)"
+            " FROM candidates WHERE valid = 1"
+        ).fetchone()
+        (invalid,) = self.db.execute("SELECT COUNT(*) FROM candidates WHERE valid = 0").fetchone()
+        (nodes,) = self.db.execute(
+            "SELECT COUNT(DISTINCT node) FROM candidates WHERE valid = 1 AND cache_hit = 0"
+            " AND node IS NOT NULL AND node != ''"
+        ).fetchone()
+        (redundant,) = self.db.execute(
+            "SELECT AVG(1.0 - CAST(num_live AS REAL) / num_statements) FROM candidates"
+            " WHERE valid = 1 AND num_statements > 0"
+        ).fetchone()
+        return {
+            "told": told or 0, "evaluated": evaluated or 0, "cache_hits": hits or 0,
+            "failed": failed or 0, "invalid": invalid or 0, "nodes": nodes,
+            "first_at": first, "last_at": last, "redundant": redundant,
+            "restarts": len(self.events("restart")),
+            "session_seconds": [d["wall_s"] for _, d in self.events("session")],
+        }
+
+    def top_rows(self, count: int) -> list[tuple[int, float, str, dict[str, Any]]]:
+        """(id, fitness, program text, metrics) of the `count` fittest distinct
+        programs (by cache key), best first.
+
+        Cache hits repeat their program's key, so the fittest key can fill hundreds
+        of rows; grouping by key keeps one row per program (SQLite takes the other
+        columns from the row that gives MIN(id): the program's first appearance).
+        """
+        rows = self.db.execute(
+            "SELECT MIN(id), fitness, program, metrics FROM candidates"
+            " WHERE valid = 1 AND status = 'ok' AND fitness IS NOT NULL"
+            " GROUP BY COALESCE(fingerprint, hash) ORDER BY fitness DESC, MIN(id) ASC LIMIT ?",
+            (count,),
+        ).fetchall()
+        return [(i, f, text, json.loads(m or "{}")) for i, f, text, m in rows]
+
+    def row(self, candidate_id: int) -> tuple[int, int | None, str, float | None, str, str] | None:
+        """(id, parent_id, mutation, fitness or None, status, program text), or None."""
+        found = self.db.execute(
+            "SELECT id, parent_id, mutation, fitness, status, program FROM candidates"
+            " WHERE id = ?",
+            (candidate_id,),
+        ).fetchone()
+        if found is None:
+            return None
+        id_, parent, mutation, fitness, status, text = found
+        return id_, parent, mutation, fitness, status or "", text
+
+    def told_series(self) -> list[tuple[float, int, int, int]]:
+        """(fitness, cache_hit, num_statements, num_live) of every told row, in told
+        order (fitness -inf for a failure)."""
+        rows = self.db.execute(
+            "SELECT fitness, cache_hit, num_statements, num_live FROM candidates"
+            " WHERE told_seq IS NOT NULL ORDER BY told_seq"
+        ).fetchall()
+        return [(_py_float(f), hit, n, live) for f, hit, n, live in rows]
+
+    def told_ok(self) -> list[tuple[int, str, int, float, str]]:
+        """(id, program text, told_seq, seconds since the run's first row, cache key)
+        of every successfully evaluated told row, in told order."""
+        (start,) = self.db.execute("SELECT MIN(created_at) FROM candidates").fetchone()
+        rows = self.db.execute(
+            "SELECT id, program, told_seq, created_at, COALESCE(fingerprint, hash)"
+            " FROM candidates WHERE status = 'ok' AND told_seq IS NOT NULL ORDER BY told_seq"
+        ).fetchall()
+        return [(i, text, told, created - start, key) for i, text, told, created, key in rows]
+
+    def told_count(self) -> int:
+        """How many candidates were told (the seed included)."""
+        return self.db.execute(
+            "SELECT COUNT(*) FROM candidates WHERE told_seq IS NOT NULL"
+        ).fetchone()[0]
+
+    def events(self, kind: str) -> list[tuple[int, dict[str, Any]]]:
+        """(at_told, detail) of every event of `kind`, in candidate order."""
+        rows = self.db.execute(
+            "SELECT at_told, detail FROM events WHERE kind = ? ORDER BY at_told, seq", (kind,)
+        ).fetchall()
+        return [(told, json.loads(detail or "{}")) for told, detail in rows]
+
+    # -- funnel stages ------------------------------------------------------------
+
+    def record_stage_evaluation(
+        self, stage: str, stage_index: int, candidate_id: int, role: str, text: str,
+        tasks: dict[str, float], seeds: int, result: Result,
+    ) -> None:
+        """Record one funnel-stage evaluation and commit (a rerun replaces it)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO stage_evaluations (stage, stage_index, candidate_id, role,"
+            " program, tasks, seeds, status, fitness, metrics, seconds, worker, node, message,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                stage, stage_index, candidate_id, role, text, json.dumps(dict(tasks)), seeds,
+                result.status, _db_float(result.fitness), json.dumps(result.metrics),
+                result.seconds, result.worker, result.node, result.message or None, time.time(),
+            ),
+        )
+        self.db.commit()
+
+    def stage_metrics(self, stage: str) -> dict[int, dict]:
+        """Metrics of every candidate evaluated in funnel stage `stage`."""
+        rows = self.db.execute(
+            "SELECT candidate_id, metrics FROM stage_evaluations WHERE stage = ?", (stage,)
+        ).fetchall()
+        return {cid: json.loads(m or "{}") for cid, m in rows}
+
+    def stage_fitness(self, stage: str) -> dict[int, float]:
+        """Fitness of every candidate evaluated in funnel stage `stage` (-inf: failed)."""
+        rows = self.db.execute(
+            "SELECT candidate_id, fitness FROM stage_evaluations WHERE stage = ?", (stage,)
+        ).fetchall()
+        return {cid: _py_float(f) for cid, f in rows}
 
     def close(self) -> None:
         self.db.commit()
