@@ -17,21 +17,34 @@ the same results for the same candidates, so the search loop is unchanged:
 - a worker that dies (process killed, node lost) is replaced and its candidate
   re-sent; a candidate that has killed `max_worker_deaths` workers is reported
   as failed ("worker_lost") instead of looping forever;
-- with no address a local Ray is started sized to the machine, with no
-  dashboard, bound to 127.0.0.1, and shut down at close; with an address
-  ("auto", "HOST:PORT", or RAY_ADDRESS) an existing cluster is joined.
+- with no address our own local Ray is started (never a cluster that `ray start`
+  left running, nor one a stale address file names), sized to the machine, with
+  no dashboard, bound to 127.0.0.1, and shut down at close; with an address
+  ("auto", "HOST:PORT", or RAY_ADDRESS) an existing cluster is joined, and a
+  cluster that does not answer within `connect_timeout_s` is one line
+  ("no Ray cluster at ADDRESS"), before Ray is asked to connect (Ray itself
+  retries for minutes, printing reconnect lines);
+- Ray's start-up notices that are expected and harmless are silenced: the token
+  authentication notice (token auth stays on) and the JAX warning
+  that `os.fork()` was called (Ray forks only to exec its own servers).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
+import socket
+import time
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import ray
 from ray.exceptions import RayActorError
 
 from search.config import EvaluatorConfig
+from search.errors import UserError
 from search.records import WORST_FITNESS, Candidate, Result
 from search.scoring import ScorerSpec
 
@@ -65,6 +78,90 @@ def _restore_cluster_mode(previous: tuple[str | None, bool]) -> None:
 
 
 _CLUSTER_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+#: How long joining a cluster may take before it is reported missing.
+DEFAULT_CONNECT_TIMEOUT_S = 15.0
+
+
+class NoCluster(UserError):
+    """No Ray cluster answers at the address the user gave."""
+
+
+def cluster_address(address: str) -> str:
+    """The HOST:PORT `ray.init(address=...)` would dial for `address`.
+
+    Raises:
+        NoCluster: "auto" finds no cluster, or the address is malformed.
+    """
+    from ray._private import services
+
+    try:
+        resolved = services.canonicalize_bootstrap_address(address)
+    except (ConnectionError, ValueError) as exc:
+        raise NoCluster(f"no Ray cluster at {address} ({exc_line(exc)})") from None
+    if resolved is None:
+        raise NoCluster(f"no Ray cluster at {address}")
+    return resolved
+
+
+def wait_for_cluster(address: str, timeout_s: float) -> str:
+    """Check that something listens at `address` within `timeout_s`, before Ray dials.
+
+    Returns:
+        the HOST:PORT that answered.
+
+    Raises:
+        NoCluster: nothing accepted a connection in time (one line, no Ray output).
+    """
+    target = cluster_address(address)
+    host, _, port = target.rpartition(":")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with socket.create_connection(
+                (host.strip("[]"), int(port)), timeout=max(0.1, min(2.0, timeout_s))
+            ):
+                return target
+        except (OSError, ValueError) as exc:
+            if time.monotonic() >= deadline:
+                shown = address if target == address else f"{address} ({target})"
+                raise NoCluster(
+                    f"no Ray cluster at {shown}: {exc_line(exc)} "
+                    f"(waited {timeout_s:g} s; see --connect-timeout)"
+                ) from None
+        time.sleep(0.5)
+
+
+def exc_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:120] or type(exc).__name__
+
+
+class _Quiet(logging.Filter):
+    """Drops Ray's notice that a new local cluster uses token auth (it does; we
+    keep it): the notice says nothing a user of our embedded instance must act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Token authentication is enabled for")
+
+
+@contextmanager
+def _quiet_start():
+    """Around `ray.init`: drop the expected, harmless notices, keep every other.
+
+    JAX warns "os.fork() was called" on every fork; Ray forks only to exec its own
+    servers, so no JAX state is used in the child.
+    """
+    auth_logger = logging.getLogger("ray._private.authentication.authentication_token_setup")
+    quiet = _Quiet()
+    auth_logger.addFilter(quiet)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning
+            )
+            yield
+    finally:
+        auth_logger.removeFilter(quiet)
 
 
 def _thread_env(cpus: float) -> dict[str, str]:
@@ -113,23 +210,32 @@ class _Slot:
 class RayEvaluator:
     """The evaluator contract over a pool of Ray actors."""
 
-    def __init__(self, spec: ScorerSpec, config: EvaluatorConfig, address: str | None = None):
+    def __init__(
+        self,
+        spec: ScorerSpec,
+        config: EvaluatorConfig,
+        address: str | None = None,
+        connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
+    ):
         self.spec = spec
         self.config = config
         self.started_ray = False
         address = address or os.environ.get("RAY_ADDRESS") or None
         if not ray.is_initialized():
-            if address:
-                ray.init(address=address, log_to_driver=False)
-            else:
-                self._cluster_mode = _single_node_on_loopback()
-                ray.init(
-                    num_cpus=os.cpu_count(),
-                    include_dashboard=False,
-                    log_to_driver=False,
-                    configure_logging=False,
-                )
-                self.started_ray = True
+            with _quiet_start():
+                if address:
+                    target = wait_for_cluster(address, connect_timeout_s)
+                    ray.init(address=target, log_to_driver=False, configure_logging=False)
+                else:
+                    self._cluster_mode = _single_node_on_loopback()
+                    ray.init(
+                        address="local",  # ours, never a running or stale cluster
+                        num_cpus=os.cpu_count(),
+                        include_dashboard=False,
+                        log_to_driver=False,
+                        configure_logging=False,
+                    )
+                    self.started_ray = True
         # Each actor gets `pipeline_depth` calls queued, so it starts the next
         # candidate as soon as one finishes instead of idling through the round
         # trip to the driver (a few ms per call, a visible share of a proxy run).
