@@ -217,17 +217,35 @@ def ablate(
         kept_removals += tuned
         evaluations += spent
         if tuned:
-            costs = {}
-            for statement, _, child in removals(current):
-                fitness = score(child)
-                evaluations += 1
-                costs[statement] = min(costs.get(statement, math.inf), _cost(original, fitness))
+            costs, spent = removal_costs(current, score, original)
+            evaluations += spent
     kept = tuple(Kept(st.to_text(), costs.get(st.to_text(), math.inf)) for st in current)
     return AblationResult(
         original=program, static=static, final=current, original_fitness=original,
         final_fitness=current_fitness, removals=tuple(kept_removals), kept=kept,
         evaluations=evaluations, task=task, tolerance=tolerance, num_seeds=num_seeds,
     )
+
+
+def removal_costs(
+    program: Program, score: Callable[[Program], float], original: float
+) -> tuple[dict[str, float], int]:
+    """The cost of each statement's removal of smallest effect, and programs scored.
+
+    A statement may be bypassed several ways (one per variable input); its cost is
+    that of the bypass changing fitness least in either direction (smallest
+    |cost|): a bypass that raises fitness a lot is a large effect, not a free
+    removal. inf: no bypass gives a working program.
+    """
+    costs: dict[str, float] = {}
+    spent = 0
+    for statement, _, child in removals(program):
+        if child == program:
+            continue  # a bypass the static simplifier undoes changes nothing
+        spent += 1
+        cost = _cost(original, score(child))
+        costs[statement] = min(costs.get(statement, math.inf), cost, key=abs)
+    return costs, spent
 
 
 def _tune(program, fitness, score, floor, rounds, rng, original):

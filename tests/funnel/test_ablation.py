@@ -71,3 +71,40 @@ def test_evolving_with_insertions_off_never_lengthens_or_drops_below_the_floor()
     assert all(r.fitness >= 0.5 for r in tuned.removals)
     with pytest.raises(ValueError, match="rng"):
         ablate(load_builtin("lion"), lion_score, tolerance=0.5, tune_rounds=1)
+
+
+# A statement with two bypasses: `a := g` raises fitness by 0.35, `a := w` lowers it
+# by 0.1. Neither is "of little effect" at tolerance 0.02, so the statement stays;
+# the cost of its removal of smallest effect is +0.1, not the -0.35 of the bypass
+# that helps most.
+TWO_BYPASSES = """\
+def train(w, g, m, v, lr):
+    a = g + w
+    update = a * lr
+    return update, m, v
+"""
+
+
+def _text_score(table: dict[str, float]):
+    from dsl.simplify import simplify
+
+    known = {simplify(parse(text)).to_text(): f for text, f in table.items()}
+    return lambda program: known.get(program.to_text(), -np.inf)
+
+
+def _bypass(body: str) -> str:
+    return f"def train(w, g, m, v, lr):\n    update = {body}\n    return update, m, v\n"
+
+
+def test_kept_cost_is_the_removal_of_smallest_effect_even_when_one_raises_fitness():
+    from funnel.ablation import removal_costs
+
+    score = _text_score({TWO_BYPASSES: 1.0, _bypass("g * lr"): 1.35, _bypass("w * lr"): 0.9})
+    result = ablate(parse(TWO_BYPASSES), score, tolerance=0.02)
+    assert result.removals == ()
+    # (The static simplifier names the temporary t0.)
+    kept = {k.statement: k.cost for k in result.kept}
+    assert kept["t0 = g + w"] == pytest.approx(0.1)
+    assert kept["update = t0 * lr"] == np.inf  # its bypass fails
+    costs, spent = removal_costs(result.static, score, original=1.0)
+    assert costs == kept and spent == 3
