@@ -57,9 +57,13 @@ class Analysis:
     @property
     def redundant_fraction(self) -> float:
         """Fraction of statements that cannot affect the update (0 for an empty program)."""
-        if not self.live:
-            return 0.0
-        return 1.0 - self.num_live / len(self.live)
+        return redundant_fraction(len(self.live), self.num_live)
+
+
+def redundant_fraction(num_statements: int, num_live: int) -> float:
+    """The fraction of a program's statements that cannot affect the update (0 for
+    an empty program): the one definition every report and counter uses."""
+    return 1.0 - num_live / num_statements if num_statements else 0.0
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ import numpy as np
 from dsl.analysis import InvalidProgram, check
 from dsl.program import Const, Program, Statement, Var
 from dsl.simplify import simplify
+from proxy_tasks.floats import nullable
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ class AblationResult:
             "final": self.final.to_text(),
             "evaluations": self.evaluations,
             "removals": [vars(r) for r in self.removals],
-            "kept": [{"statement": k.statement, "cost": _json_float(k.cost)} for k in self.kept],
+            "kept": [{"statement": k.statement, "cost": nullable(k.cost)} for k in self.kept],
         }
 
 
@@ -282,10 +283,6 @@ def _tune(program, fitness, score, floor, rounds, rng, original):
 
 def _cost(original: float, fitness: float) -> float:
     return original - fitness if math.isfinite(fitness) else math.inf
-
-
-def _json_float(value: float):
-    return value if math.isfinite(value) else None
 
 
 def task_score(

@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass
 
 from funnel.config import MetavalConfig
+from proxy_tasks.floats import from_nullable, nullable
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def read_points(store) -> list[MetavalPoint]:
     points = []
     for told, d in store.events("metaval"):
         points.append(MetavalPoint(
-            told, d["candidate_id"], _float(d["search_fitness"]), _float(d["metaval_fitness"])
+            told, d["candidate_id"], from_nullable(d["search_fitness"]), from_nullable(d["metaval_fitness"])
         ))
     return points
 
@@ -96,8 +97,8 @@ class MetavalHook:
         store.record_event("metaval", told, {
             "candidate_id": best.candidate_id,
             "task": self.config.task,
-            "search_fitness": _json(best.fitness),
-            "metaval_fitness": _json(evaluation.fitness),
+            "search_fitness": nullable(best.fitness),
+            "metaval_fitness": nullable(evaluation.fitness),
             "status": evaluation.status,
         })
         points = read_points(store)
@@ -138,11 +139,3 @@ def plot_metaval(points: list[MetavalPoint], path, task: str, onset: int | None)
     fig.savefig(tmp, dpi=90, bbox_inches="tight")
     os.replace(tmp, path)
     plt.close(fig)
-
-
-def _json(value: float):
-    return value if math.isfinite(value) else None
-
-
-def _float(value) -> float:
-    return -math.inf if value is None else float(value)

@@ -25,6 +25,7 @@ from dsl.loading import load_program
 from dsl.parser import parse
 from dsl.program import Program
 from funnel.config import FunnelConfig, StageConfig
+from proxy_tasks.floats import nullable
 from search.records import Candidate, Result
 from search.scoring import ScorerSpec
 from search.store import RunStore
@@ -61,8 +62,8 @@ class FunnelOutcome:
                 {
                     "name": s.name,
                     "entrants": list(s.entrants),
-                    "fitness": {str(k): _json_float(v) for k, v in s.fitness.items()},
-                    "baseline_fitness": _json_float(s.baseline_fitness),
+                    "fitness": {str(k): nullable(v) for k, v in s.fitness.items()},
+                    "baseline_fitness": nullable(s.baseline_fitness),
                     "promoted": list(s.promoted),
                 }
                 for s in self.stages
@@ -194,7 +195,3 @@ def _record(store, stage, index, candidate, role, spec, result: Result) -> None:
         stage.name, index, candidate.id, role, candidate.text,
         dict(spec.task_weights), spec.num_seeds, result,
     )
-
-
-def _json_float(value: float):
-    return value if math.isfinite(value) else None

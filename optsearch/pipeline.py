@@ -17,7 +17,6 @@ final result is `report/final.json` with `report/final.py`; `read_final` gives
 from __future__ import annotations
 
 import json
-import math
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -334,16 +333,10 @@ def read_final(run_dir: str | Path) -> dict | None:
 
 
 def _write(store: RunStore, result: dict) -> None:
-    atomic_write_text(store.report_dir / FINAL_FILE, json.dumps(result, indent=1, default=_plain))
+    atomic_write_text(store.report_dir / FINAL_FILE, json.dumps(result, indent=1, default=str))
     if result.get("final_program"):
         header = f"# Final program of {store.dir.name} (lion_family: {result['lion_family']})\n"
         atomic_write_text(store.report_dir / "final.py", header + result["final_program"])
     store.record_event("funnel", store.told_count(), {
         "winner_id": result.get("winner_id"), "lion_family": result.get("lion_family"),
     })
-
-
-def _plain(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return str(value)

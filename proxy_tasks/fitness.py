@@ -41,10 +41,10 @@ import numpy as np
 from dsl.analysis import InvalidProgram
 from dsl.executor import encode
 from dsl.program import Program
+from proxy_tasks.floats import WORST_FITNESS
 from proxy_tasks.registry import get_task
 from proxy_tasks.training import TaskProgram, log_ratio, run_keys
 
-WORST_FITNESS = float("-inf")
 STATUSES = ("ok", "invalid", "nonfinite", "diverged", "timeout", "error")
 #: A run whose mean training loss over a chunk exceeds this multiple of the task's
 #: chance loss has blown up (a run that merely fails to learn stays near 1x).

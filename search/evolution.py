@@ -27,6 +27,7 @@ from dsl.fingerprint import fingerprint, fingerprint_unchecked
 from dsl.hashing import semantic_hash, semantic_hash_unchecked
 from dsl.parser import parse
 from dsl.program import Program
+from proxy_tasks.floats import exact, from_exact
 from search.cache import EvaluationCache
 from search.config import SearchConfig
 from search.proposal import (
@@ -297,7 +298,7 @@ class Evolution:
             [self.best.candidate_id] if self.best else []
         )
         return {
-            "population": [[m.candidate_id, _encode_float(m.fitness)] for m in self.population],
+            "population": [[m.candidate_id, exact(m.fitness)] for m in self.population],
             "programs": {str(i): self.programs[i].to_text() for i in sorted(ids)},
             "rng": self.rng.bit_generator.state,
             # Cache entries are not stored: every one is a recorded evaluation, and
@@ -306,7 +307,7 @@ class Evolution:
             "cache_counters": {"hits": self.cache.hits, "misses": self.cache.misses},
             "counters": asdict(self.counters),
             "next_id": self.next_id,
-            "best": [self.best.candidate_id, _encode_float(self.best.fitness)] if self.best else None,
+            "best": [self.best.candidate_id, exact(self.best.fitness)] if self.best else None,
             "best_at_told": self.best_at_told,
             "restarts": [asdict(r) for r in self.restarts],
             "pending": [candidate_to_dict(c) for c in self.pending.values()],
@@ -320,7 +321,7 @@ class Evolution:
         order they were put (the evaluations told up to the checkpoint)."""
         evolution = cls(config, seed_program)
         evolution.population = deque(
-            Member(int(i), _decode_float(f)) for i, f in state["population"]
+            Member(int(i), from_exact(f)) for i, f in state["population"]
         )
         evolution.programs = {int(i): parse(t) for i, t in state["programs"].items()}
         evolution.rng.bit_generator.state = state["rng"]
@@ -330,7 +331,7 @@ class Evolution:
         evolution.counters = Counters(**state["counters"])
         evolution.next_id = state["next_id"]
         if state["best"] is not None:
-            evolution.best = Member(int(state["best"][0]), _decode_float(state["best"][1]))
+            evolution.best = Member(int(state["best"][0]), from_exact(state["best"][1]))
         evolution.best_at_told = state["best_at_told"]
         evolution.restarts = [Restart(**r) for r in state["restarts"]]
         evolution.pending = {
@@ -358,13 +359,4 @@ def candidate_from_dict(data: dict[str, Any]) -> Candidate:
     fields = dict(data)
     fields["program"] = parse(fields.pop("text"))
     return Candidate(**fields)
-
-
-def _encode_float(value: float) -> float | str:
-    # JSON has no infinities; failures carry -inf fitness.
-    return value if math.isfinite(value) else repr(value)
-
-
-def _decode_float(value: float | str) -> float:
-    return float(value)
 

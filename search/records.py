@@ -7,14 +7,12 @@ what came back for it (tell time), from an evaluation or from the cache.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from dsl.analysis import redundant_fraction
 from dsl.program import Program
-
-#: Fitness of a candidate that failed (invalid, non-finite, timed out, crashed).
-WORST_FITNESS = -math.inf
+from proxy_tasks.floats import WORST_FITNESS  # noqa: F401 - the records' failure value
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ class Candidate:
 
     @property
     def redundant_fraction(self) -> float:
-        return 1.0 - self.num_live / self.num_statements if self.num_statements else 0.0
+        return redundant_fraction(self.num_statements, self.num_live)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import errno
 import json
-import math
 import os
 import sqlite3
 import time
@@ -36,6 +35,7 @@ from typing import Any, Iterator
 
 import yaml
 
+from proxy_tasks.floats import from_nullable, nullable
 from search.errors import UserError
 from search.records import Candidate, Result
 
@@ -273,7 +273,7 @@ class RunStore:
             (
                 candidate.id, candidate.parent_id, candidate.mutation, candidate.text,
                 candidate.hash, candidate.fingerprint, result.message or None, result.status,
-                _db_float(result.fitness), json.dumps(result.metrics), int(result.cache_hit),
+                nullable(result.fitness), json.dumps(result.metrics), int(result.cache_hit),
                 result.seconds, result.worker, result.node, candidate.num_statements,
                 candidate.num_live, candidate.attempts, told_seq, generated, time.time(),
             ),
@@ -304,7 +304,7 @@ class RunStore:
         for row in cursor.fetchall():
             yield StoredRow(
                 id=row[0], parent_id=row[1], mutation=row[2], text=row[3], status=row[4],
-                fitness=_py_float(row[5]), metrics=json.loads(row[6] or "{}"),
+                fitness=from_nullable(row[5]), metrics=json.loads(row[6] or "{}"),
                 cache_hit=bool(row[7]), seconds=row[8] or 0.0, worker=row[9] or "",
                 node=row[10] or "", told_seq=row[11], generated_at_tell=row[12],
                 message=row[13] or "",
@@ -321,7 +321,7 @@ class RunStore:
             (told_seq,),
         )
         for key, status, fitness, metrics in cursor:
-            yield key, Result(status, _py_float(fitness), json.loads(metrics or "{}"))
+            yield key, Result(status, from_nullable(fitness), json.loads(metrics or "{}"))
 
     def program_text(self, candidate_id: int) -> str | None:
         """The stored program text of a candidate (valid or not), or None if unknown."""
@@ -336,8 +336,8 @@ class RunStore:
         """Headline counts over the rows (what `search.summary.run_summary` reports).
 
         Keys: told, evaluated, cache_hits, failed (valid rows), invalid, nodes (distinct
-        nodes that evaluated), first_at and last_at (row times), redundant (mean
-        redundant-statement fraction of valid rows, or None), restarts, and
+        nodes that evaluated), first_at and last_at (row times), sizes
+        ((num_statements, num_live) of each valid row, in id order), restarts, and
         session_seconds (wall time of each finished session).
         """
         told, evaluated, hits, failed, first, last = self.db.execute(
@@ -350,14 +350,13 @@ class RunStore:
             "SELECT COUNT(DISTINCT node) FROM candidates WHERE valid = 1 AND cache_hit = 0"
             " AND node IS NOT NULL AND node != ''"
         ).fetchone()
-        (redundant,) = self.db.execute(
-            "SELECT AVG(1.0 - CAST(num_live AS REAL) / num_statements) FROM candidates"
-            " WHERE valid = 1 AND num_statements > 0"
-        ).fetchone()
+        sizes = self.db.execute(
+            "SELECT num_statements, num_live FROM candidates WHERE valid = 1 ORDER BY id"
+        ).fetchall()
         return {
             "told": told or 0, "evaluated": evaluated or 0, "cache_hits": hits or 0,
             "failed": failed or 0, "invalid": invalid or 0, "nodes": nodes,
-            "first_at": first, "last_at": last, "redundant": redundant,
+            "first_at": first, "last_at": last, "sizes": sizes,
             "restarts": len(self.events("restart")),
             "session_seconds": [d["wall_s"] for _, d in self.events("session")],
         }
@@ -397,7 +396,7 @@ class RunStore:
             "SELECT fitness, cache_hit, num_statements, num_live FROM candidates"
             " WHERE told_seq IS NOT NULL ORDER BY told_seq"
         ).fetchall()
-        return [(_py_float(f), hit, n, live) for f, hit, n, live in rows]
+        return [(from_nullable(f), hit, n, live) for f, hit, n, live in rows]
 
     def told_ok(self) -> list[tuple[int, str, int, float, str]]:
         """(id, program text, told_seq, seconds since the run's first row, cache key)
@@ -435,7 +434,7 @@ class RunStore:
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 stage, stage_index, candidate_id, role, text, json.dumps(dict(tasks)), seeds,
-                result.status, _db_float(result.fitness), json.dumps(result.metrics),
+                result.status, nullable(result.fitness), json.dumps(result.metrics),
                 result.seconds, result.worker, result.node, result.message or None, time.time(),
             ),
         )
@@ -453,7 +452,7 @@ class RunStore:
         rows = self.db.execute(
             "SELECT candidate_id, fitness FROM stage_evaluations WHERE stage = ?", (stage,)
         ).fetchall()
-        return {cid: _py_float(f) for cid, f in rows}
+        return {cid: from_nullable(f) for cid, f in rows}
 
     def close(self) -> None:
         self.db.commit()
@@ -475,11 +474,3 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
     os.replace(tmp, path)
 
-
-def _db_float(value: float) -> float | None:
-    # SQLite REAL holds no -inf portably; NULL marks the worst fitness.
-    return value if math.isfinite(value) else None
-
-
-def _py_float(value: float | None) -> float:
-    return -math.inf if value is None else float(value)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dsl.analysis import redundant_fraction
 from search.store import RunStore
 
 
@@ -36,7 +37,10 @@ def run_summary(store: RunStore) -> dict:
         "invalid": c["invalid"],
         "failed": c["failed"],
         "cache_hit_rate": hits / told if told else 0.0,
-        "redundant_fraction": c["redundant"] or 0.0,
+        # Mean over valid rows with statements (an empty program has no fraction).
+        "redundant_fraction": _mean(
+            [redundant_fraction(n, live) for n, live in c["sizes"] if n]
+        ),
         "restarts": c["restarts"],
         "best_fitness": top[0].fitness if top else None,
         "best_id": top[0].id if top else None,
@@ -46,6 +50,10 @@ def run_summary(store: RunStore) -> dict:
         "wall_s": sum(sessions) if sessions else ((c["last_at"] - c["first_at"]) if told else 0.0),
         "nodes": c["nodes"],
     }
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
 
 
 def top_programs(store: RunStore, count: int) -> list[TopProgram]:
@@ -106,7 +114,7 @@ def curves(store: RunStore, population: int, num_points: int = 300) -> Curves:
         return Curves(empty, empty, empty, empty, empty)
     fitness = np.array([r[0] for r in rows], float)
     hits = np.array([r[1] for r in rows], float)
-    redundant = np.array([1.0 - r[3] / r[2] if r[2] else 0.0 for r in rows], float)
+    redundant = np.array([redundant_fraction(r[2], r[3]) for r in rows], float)
     n = len(rows)
     points = np.unique(np.linspace(1, n, min(n, num_points)).astype(int))
     finite = np.where(np.isfinite(fitness), fitness, np.nan)
