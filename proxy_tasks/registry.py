@@ -115,8 +115,9 @@ def _family(proxy: Task, x10: dict, x100: dict) -> None:
         _add(replace(proxy, name=f"{proxy.name}-{suffix}", tier=tier, **changes))
 
 
-# --- heavy-tailed label-noise regression: the lead from design.md where
-# sign-momentum wins (large batch, short budget, Student-t(2) label noise).
+# --- heavy-tailed label-noise regression: the regime where sign-momentum
+# (Lion-like) updates win: large batch, short budget, Student-t(2) label noise
+# (docs/design.md, proxy tasks).
 _family(
     Task(
         name="heavy-tail-regression",

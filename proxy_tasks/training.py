@@ -10,7 +10,7 @@ reuses one compilation:
 
 Runs (seeds x lr multipliers) are vectorized with `vmap`; the program code is not,
 so the interpreter's op dispatch stays a real branch rather than computing all 45
-ops (design.md, performance rules). Training is split into chunks so the caller can
+ops (see docs/design.md, performance). Training is split into chunks so the caller can
 stop non-finite, diverging or slow candidates between them.
 """
 

@@ -8,7 +8,7 @@ values are opaque to the cache. It counts hits and misses of `get`, and
 `state()` / `from_state()` give a plain-data copy a checkpoint can store and
 restore exactly.
 
-One of the few mutable objects of the project (see the design notes), and
+One of the few mutable objects of the project (docs/design.md, state), and
 deliberately unbounded: a search of a few hundred thousand programs keeps a few
 hundred thousand small entries.
 """
