@@ -58,13 +58,14 @@ class PipelineOutcome:
 def run(
     config, run_dir: Path, address: str | None = None, quiet: bool = False,
     source: str = "", log: Log = print, fresh: bool = False,
-    connect_timeout_s: float | None = None,
+    connect_timeout_s: float | None = None, status_every_s: float | None = None,
 ) -> PipelineOutcome:
     """Run a search in `run_dir` (fresh or resumed), then the funnel if configured.
 
     The run directory is locked for the whole run (search, funnel, report): a
     second writer is one line. `source` names the config file in error messages
     (default: the run's copy); `fresh` refuses a directory that already holds a run.
+    `status_every_s` spaces the status lines written when stderr is not a terminal.
     """
     validate(config, source or str(run_dir / "config.yaml"))
     check_unlocked(run_dir)  # refuse a second writer before starting workers
@@ -75,7 +76,7 @@ def run(
             store = RunStore(run_dir)
             try:
                 store.write_config(config.to_dict())
-                outcome = search(config, store, evaluator, quiet, log)
+                outcome = search(config, store, evaluator, quiet, log, status_every_s)
                 funnel_error = None
                 if config.funnel and not outcome.interrupted:
                     funnel_error = finish_safely(store, config, evaluator, log)
@@ -168,12 +169,16 @@ def make_evaluator(config, address: str | None, connect_timeout_s: float | None 
     return SerialEvaluator(spec)
 
 
-def search(config, store: RunStore, evaluator, quiet: bool, log: Log = print) -> RunOutcome:
+def search(
+    config, store: RunStore, evaluator, quiet: bool, log: Log = print,
+    status_every_s: float | None = None,
+) -> RunOutcome:
     """Regularized evolution to the config's budget (resuming what `store` holds),
     meta-validating the best as it goes if the config has a `metaval` section."""
     metaval = metaval_config(config.metaval)
     hooks = [] if metaval is None else [MetavalHook(metaval, config.tasks.executor_length)]
-    progress = Progress(config.max_candidates, enabled=None if not quiet else False)
+    every = {} if status_every_s is None else {"status_every_s": status_every_s}
+    progress = Progress(config.max_candidates, enabled=not quiet, **every)
     runner = SearchRunner(config, store, evaluator, progress, hooks=hooks)
     log(f"run directory: {store.dir}")
     return runner.run()

@@ -86,6 +86,7 @@ class SearchRunner:
             )
         self.in_flight: dict[int, Candidate] = {}
         self._stop = False
+        self._seed_submitted = time.time()  # when the seed (and compiling) started
         self._last_report = time.time()
 
     # -- phases ---------------------------------------------------------------
@@ -134,6 +135,8 @@ class SearchRunner:
                 f"{self.store.dir / DB_FILE}: a told row cannot be read back ({exc}); "
                 "was the database edited?"
             ) from None
+        if len(rows) > 100:
+            self.progress.note(f"replaying {len(rows)} recorded candidates...")
         for row in rows:
             if not isinstance(row.generated_at_tell, int):
                 raise StoreMismatch(
@@ -187,6 +190,13 @@ class SearchRunner:
         return candidate, evolution.cached_result(candidate)
 
     def submit(self, candidate: Candidate) -> None:
+        if candidate.mutation == "seed":
+            tasks = len(self.config.tasks.proxy)
+            self.progress.note(
+                f"scoring the seed program (compiling {tasks} task{'s' * (tasks != 1)} "
+                "on first use, typically 10-30 s)..."
+            )
+            self._seed_submitted = time.time()
         self.in_flight[candidate.id] = candidate
         self.evaluator.submit(candidate)
 
@@ -209,6 +219,12 @@ class SearchRunner:
                 )
         if candidate.mutation == "seed" and result.status != "ok":
             raise SeedFailed(f"the seed program fails on the tasks: {result.status}: {result.message}")
+        if candidate.mutation == "seed" and record:
+            self.progress.note(
+                f"seed fitness {result.fitness:.4f} "
+                f"({time.time() - self._seed_submitted:.1f} s); "
+                f"searching {self.config.max_candidates} candidates..."
+            )
         if record:
             for hook in self.hooks:
                 hook(self)

@@ -1,55 +1,115 @@
-"""The live progress line of a running search.
+"""What a user sees of a running search while it runs.
 
-Owns what a user watching a terminal sees: one line rewritten in place with
-candidates done out of the budget, rate, best fitness, cache hit rate and
-redundant-statement fraction. Quiet when stderr is not a terminal (logs and CI
-stay clean); `optsearch show RUN` gives the same figures at any time.
+Owns the live report on stderr, in one of two forms chosen by where stderr goes:
+- a terminal: one line rewritten in place, with candidates done out of the
+  budget, rate, best fitness, cache hit rate, redundant-statement fraction and ETA;
+- a file or pipe (logs, `nohup`, `ray job submit`): a plain status line every
+  `status_every_s` seconds with the same figures, so a log shows the run moving.
+`note` prints a one-off line about a slow step (compiling, a funnel stage), in
+either form. `--quiet` turns all of it off; `optsearch show RUN` gives the same
+figures at any time.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 import time
+from typing import TextIO
+
+#: Seconds between two status lines when stderr is not a terminal.
+DEFAULT_STATUS_EVERY_S = 30.0
+
+
+def format_duration(seconds: float) -> str:
+    """`42s`, `3m05s` or `2h07m`: an ETA a person reads at a glance."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return "?"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
 class Progress:
-    """A progress bar on stderr, redrawn at most every `interval_s` seconds."""
+    """Progress of one search on `stream` (stderr): a bar on a terminal, plain
+    status lines elsewhere, nothing when disabled."""
 
-    def __init__(self, total: int, enabled: bool | None = None, interval_s: float = 0.2):
+    def __init__(
+        self,
+        total: int,
+        enabled: bool | None = None,
+        interval_s: float = 0.2,
+        status_every_s: float = DEFAULT_STATUS_EVERY_S,
+        stream: TextIO | None = None,
+        clock=time.monotonic,
+    ):
         self.total = total
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        self.interval_s = interval_s
-        self.started = time.time()
+        self.stream = stream or sys.stderr
+        self.enabled = True if enabled is None else enabled
+        # A terminal gets the bar; anything else gets status lines.
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.interval_s = interval_s if self.tty else status_every_s
+        self.clock = clock
+        self.started = clock()
         self.start_count: int | None = None
-        self.last_draw = 0.0
-        self.drawn = False
+        self.last_draw = self.started
+        self.drawn = False  # a bar is on screen (a newline is owed)
 
     def update(self, evolution) -> None:
+        """Report the search's state if the interval has passed."""
         if not self.enabled:
             return
-        now = time.time()
+        now = self.clock()
+        counters = evolution.counters
+        if self.start_count is None:
+            # Rates count this session's candidates only (a resume starts midway).
+            self.start_count = counters.generated
+            self.started = self.last_draw = now
+            return
         if now - self.last_draw < self.interval_s:
             return
         self.last_draw = now
+        figures = self.figures(evolution, now)
+        if self.tty:
+            done = min(counters.generated / max(self.total, 1), 1.0)
+            width = 24
+            bar = "#" * int(done * width) + "-" * (width - int(done * width))
+            self.stream.write(f"\r[{bar}] {figures}")
+            self.drawn = True
+        else:
+            self.stream.write(f"{time.strftime('%H:%M:%S')} {figures}\n")
+        self.stream.flush()
+
+    def figures(self, evolution, now: float) -> str:
+        """Candidates, rate, best, cache hits, redundancy and ETA, as one line."""
         counters = evolution.counters
-        if self.start_count is None:
-            self.start_count = counters.generated
-        rate = (counters.generated - self.start_count) / max(now - self.started, 1e-9)
-        done = min(counters.generated / max(self.total, 1), 1.0)
-        width = 24
-        bar = "#" * int(done * width) + "-" * (width - int(done * width))
+        elapsed = max(now - self.started, 1e-9)
+        rate = (counters.generated - (self.start_count or 0)) / elapsed
+        remaining = max(self.total - counters.generated, 0)
+        eta = remaining / rate if rate > 0 else math.inf
         best = evolution.best.fitness if evolution.best else float("nan")
         hit_rate = counters.cache_hits / counters.told if counters.told else 0.0
-        line = (
-            f"\r[{bar}] {counters.generated}/{self.total} {rate:6.1f} cand/s "
+        return (
+            f"{counters.generated}/{self.total} candidates {rate:6.1f}/s "
             f"best {best:.4f}  cache hits {hit_rate:4.0%}  redundant "
-            f"{evolution.redundant_fraction:4.0%}"
+            f"{evolution.redundant_fraction:4.0%}  ETA {format_duration(eta)}"
         )
-        sys.stderr.write(line)
-        sys.stderr.flush()
-        self.drawn = True
+
+    def note(self, line: str) -> None:
+        """One line about a slow step (below the bar on a terminal)."""
+        if not self.enabled:
+            return
+        if self.drawn:
+            self.stream.write("\n")
+            self.drawn = False
+        self.stream.write(f"{line}\n")
+        self.stream.flush()
 
     def close(self) -> None:
         if self.drawn:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+            self.stream.write("\n")
+            self.stream.flush()
+            self.drawn = False

@@ -21,7 +21,13 @@ def register(subparsers) -> None:
     p.add_argument("--run-dir", help="where to write the run (default runs/NAME-TIMESTAMP)")
     p.add_argument("--address", help="Ray cluster to join ('auto' or HOST:PORT)")
     add_connect_timeout(p)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--quiet", action="store_true", help="no progress bar, status lines or stage notes"
+    )
+    p.add_argument(
+        "--status-every", type=_seconds, default=30.0, metavar="SECONDS",
+        help="when stderr is not a terminal, a status line every SECONDS (default 30)",
+    )
     p.add_argument(
         "--smoke",
         action="store_true",
@@ -70,6 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return launch(
         config, run_dir, address=args.address, quiet=args.quiet, source=source,
         fresh=not args.resume, connect_timeout_s=args.connect_timeout,
+        status_every_s=args.status_every,
     )
 
 
@@ -93,6 +100,7 @@ def _seconds(text: str) -> float:
 def launch(
     config, run_dir: Path, address: str | None = None, quiet: bool = False, source: str = "",
     fresh: bool = False, connect_timeout_s: float | None = None,
+    status_every_s: float | None = None,
 ) -> int:
     """Run the pipeline in `run_dir` (fresh or resumed) and print how it ended.
 
@@ -103,7 +111,7 @@ def launch(
 
     ended = pipeline.run(
         config, run_dir, address=address, quiet=quiet, source=source, fresh=fresh,
-        connect_timeout_s=connect_timeout_s,
+        connect_timeout_s=connect_timeout_s, status_every_s=status_every_s,
     )
     outcome = ended.search
     print(

@@ -1,0 +1,92 @@
+"""What a user sees while a search runs: a bar with an ETA on a terminal, plain
+status lines at a steady interval in a log, notes about slow steps, nothing when
+quiet."""
+
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+
+from search.progress import Progress, format_duration
+from tests.cli import optsearch
+from tests.test_cli_runs import CONFIG
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def search_at(generated: int, best: float = 1.25):
+    counters = SimpleNamespace(generated=generated, told=generated, cache_hits=generated // 4)
+    return SimpleNamespace(
+        counters=counters, best=SimpleNamespace(fitness=best), redundant_fraction=0.1
+    )
+
+
+def test_a_log_gets_a_plain_status_line_at_each_interval():
+    clock, log = Clock(), io.StringIO()
+    progress = Progress(1000, status_every_s=30, stream=log, clock=clock)
+    progress.update(search_at(0))  # the session starts counting here
+    for second in range(1, 91):
+        clock.now += 1
+        progress.update(search_at(second * 5))
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 3, lines  # at 30, 60 and 90 s
+    assert "\r" not in log.getvalue()
+    last = lines[-1]
+    assert "450/1000 candidates" in last and "5.0/s" in last
+    assert "best 1.2500" in last and "cache hits  25%" in last
+    assert "ETA 1m50s" in last  # 550 left at 5 per second
+
+
+def test_a_terminal_gets_a_bar_with_an_eta_and_notes_below_it():
+    clock, screen = Clock(), Terminal()
+    progress = Progress(100, stream=screen, clock=clock)
+    progress.update(search_at(0))
+    clock.now += 10
+    progress.update(search_at(20))
+    assert screen.getvalue().startswith("\r[####")
+    assert "ETA 40s" in screen.getvalue()
+    progress.note("funnel stage 1/2: 8 programs...")
+    assert screen.getvalue().endswith("\nfunnel stage 1/2: 8 programs...\n")
+    progress.close()
+
+
+def test_quiet_prints_nothing():
+    clock, log = Clock(), io.StringIO()
+    progress = Progress(10, enabled=False, status_every_s=1, stream=log, clock=clock)
+    progress.update(search_at(0))
+    clock.now += 5
+    progress.update(search_at(5))
+    progress.note("compiling")
+    progress.close()
+    assert log.getvalue() == ""
+
+
+def test_durations_read_at_a_glance():
+    assert [format_duration(s) for s in (5, 185, 7620, float("inf"))] == [
+        "5s", "3m05s", "2h07m", "?",
+    ]
+
+
+def test_a_run_logged_to_a_file_says_what_it_does_and_how_far_it_is(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text(CONFIG.format(budget=40))
+    result = optsearch(
+        "run", str(config), "--run-dir", str(tmp_path / "r"), "--status-every", "0.001"
+    )
+    assert result.returncode == 0, result.stderr
+    err = result.stderr.splitlines()
+    assert err[0] == "scoring the seed program (compiling 1 task on first use, typically 10-30 s)..."
+    assert err[1].startswith("seed fitness ") and "searching 40 candidates" in err[1]
+    status = [line for line in err[2:] if "/40 candidates" in line]
+    assert status and all("ETA" in line and "best" in line for line in status)
