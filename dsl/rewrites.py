@@ -17,7 +17,10 @@ tolerance allows for (its probes keep values O(1)):
 - `interp(x, y, 0)` -> `x`, `interp(x, y, 1)` -> `y`, `interp(x, x, a)` -> `x`,
   and composing chained interps: exact in real arithmetic, differ by round-off
   (and where an operand is infinite);
-- `sign(c * x)` -> `sign(x)` for c > 0: differs only where c * x underflows.
+- `sign(c * x)` -> `sign(x)` for c > 0: differs only where c * x underflows;
+- `sign(f(x))` -> `sign(x)` for odd increasing f (`tanh`, `arctan`, `arcsinh`,
+  `sinh`, `cube`, `cbrt`, `expm1`, `reciprocal`): differs only where f(x)
+  underflows to zero (or, for `reciprocal`, where |x| < 1e-8 hits its guard).
 Constant folding computes in float64 with the ops' numpy formulas, exactly what
 a float64 probe computes at run time. Float32 executors see the folded value
 rounded once instead of each intermediate, and a constant expression whose
@@ -141,10 +144,20 @@ def _sqrt(graph, x):
     return None
 
 
+#: Element-wise ops that are odd and increasing, so sign(f(x)) = sign(x).
+_SIGN_PRESERVING = frozenset(
+    {"tanh", "arctan", "arcsinh", "sinh", "cube", "cbrt", "expm1", "reciprocal"}
+)
+
+
 def _sign(graph, x):
     node = graph[x]
     if node.op == "sign":
         return x
+    # sign(1 / x) and sign(tanh(x)) and the like are sign(x): an evolved program
+    # reaches sign(m) by many such roads, and the Lion-family check should see one.
+    if node.op in _SIGN_PRESERVING and graph[node.args[0]].kind is node.kind:
+        return graph.apply("sign", (node.args[0],))
     if node.op == "multiply":
         inner, c = node.args  # a constant factor sorts last
         scale = _const_value(graph, c)

@@ -32,6 +32,7 @@ from dsl.analysis import InvalidProgram
 from dsl.equivalence import check_equivalence
 from dsl.parser import parse
 from dsl.program import INPUTS, STATE_SLOTS, Program, Var
+from dsl.rewrites import tidy
 from dsl.simplify import simplify
 
 #: Element-wise ops that are odd (sign-preserving) and increasing.
@@ -147,16 +148,13 @@ def _match_structure(program: Program):
     update = env["update"]
     momentum = None
     for slot in STATE_SLOTS:
-        out = env[slot]
-        interp = _as_interp(out, ("in", slot))
-        if interp is not None:
-            momentum = (slot, *interp)
+        found = _as_momentum(env[slot], ("in", slot))
+        if found is not None:
+            momentum = (slot, *found)
             break
     if momentum is None:
-        return "no state slot is updated as an interp of the gradient and itself"
-    slot, grad, b2 = momentum
-    if not _is_transformed_gradient(grad):
-        return "the momentum interpolates something other than a transform of g"
+        return "no state slot is updated as a moving average of the gradient and itself"
+    slot, grad, b2, gain = momentum
     if update[0] != "multiply":
         return "the update is not a product with a scaled lr"
     for direction, lr_side in ((update[1], update[2]), (update[2], update[1])):
@@ -167,12 +165,15 @@ def _match_structure(program: Program):
         if parts is None:
             return "the update's direction is not sign(...) [+ w * wd]"
         sign_arg, wd = parts
-        inner = _as_interp(sign_arg, ("in", slot))
-        if inner is None:
-            return "the sign is not of an interp of the gradient and the momentum"
-        if inner[0] != grad:
-            return "the update and the momentum interpolate different gradients"
-        b1 = inner[1]
+        mix = _linear(sign_arg, grad, ("in", slot))
+        if mix is None:
+            return "the sign is not of a mix of the gradient and the momentum"
+        # The slot holds `gain` x an EMA of g' (a heavy-ball sum is one), and
+        # sign() ignores positive scale: sign(a g' + c m) = sign(interp(g', ema, b1)).
+        a, c = mix[0], mix[1] * gain
+        if not (a > 0 and c > 0):
+            return "the sign is not of a positive mix of the gradient and the momentum"
+        b1 = tidy(c / (a + c))
         if not (0 < b1 < 1 and 0 < b2 < 1):
             return f"interp constants b1 {b1:g}, b2 {b2:g} are not both in (0, 1)"
         if scale <= 0:
@@ -181,15 +182,60 @@ def _match_structure(program: Program):
     return "the update is not multiplied by a scaled lr"
 
 
-def _as_interp(expr: tuple, state: tuple):
-    """(x, b) if expr is interp(x, state, b) or interp(state, x, 1 - b)."""
-    if expr[0] != "interp" or expr[3][0] != "const":
-        return None
-    x, y, (_, a) = expr[1], expr[2], expr[3]
-    if y == state and x != state:
-        return x, a
-    if x == state and y != state:
-        return y, 1.0 - a
+def _as_momentum(expr: tuple, state: tuple):
+    """(g', b, gain) if expr = a g' + b state with a > 0, 0 < b < 1: the slot then
+    holds gain = a / (1 - b) times an EMA of g' with factor b (a = 1 - b is an
+    interp; a = 1 a heavy-ball sum)."""
+    for grad in _gradient_candidates(expr):
+        mix = _linear(expr, grad, state)
+        if mix is not None and mix[0] > 0 and 0 < mix[1] < 1:
+            a, b = mix
+            return grad, tidy(b), a / (1.0 - b)
+    return None
+
+
+def _gradient_candidates(expr: tuple):
+    """Sub-expressions of `expr` that are transforms of g (outermost first)."""
+    if _is_transformed_gradient(expr):
+        yield expr
+        return
+    if expr[0] not in ("in", "const"):
+        for arg in expr[1:]:
+            yield from _gradient_candidates(arg)
+
+
+def _linear(expr: tuple, grad: tuple, state: tuple):
+    """(a, c) with expr = a * grad + c * state exactly, or None.
+
+    Covers what evolved programs write for such a mix: interp with a constant
+    weight, sums, differences, negation and constant factors.
+    """
+    if expr == grad:
+        return 1.0, 0.0
+    if expr == state:
+        return 0.0, 1.0
+    op = expr[0]
+    if op == "interp" and expr[3][0] == "const":
+        x, y, w = _linear(expr[1], grad, state), _linear(expr[2], grad, state), expr[3][1]
+        if x is None or y is None:
+            return None
+        return (1 - w) * x[0] + w * y[0], (1 - w) * x[1] + w * y[1]
+    if op in ("add", "subtract"):
+        x, y = _linear(expr[1], grad, state), _linear(expr[2], grad, state)
+        if x is None or y is None:
+            return None
+        k = 1.0 if op == "add" else -1.0
+        return x[0] + k * y[0], x[1] + k * y[1]
+    if op == "negative":
+        x = _linear(expr[1], grad, state)
+        return None if x is None else (-x[0], -x[1])
+    if op in ("multiply", "divide"):
+        for inner, factor in ((expr[1], expr[2]), (expr[2], expr[1])):
+            usable = op == "multiply" or inner is expr[1]
+            if factor[0] == "const" and factor[1] != 0 and usable:
+                k = factor[1] if op == "multiply" else 1.0 / factor[1]
+                x = _linear(inner, grad, state)
+                return None if x is None else (k * x[0], k * x[1])
     return None
 
 

@@ -39,10 +39,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from dsl.analysis import InvalidProgram
+from dsl.constants import executor_positions
 from dsl.executor import encode
 from dsl.program import Program
 from proxy_tasks.floats import WORST_FITNESS
 from proxy_tasks.registry import get_task
+from proxy_tasks.tuning import ConstantTuning, constant_variants
 from proxy_tasks.training import TaskProgram, log_ratio, run_keys
 
 STATUSES = ("ok", "invalid", "nonfinite", "diverged", "timeout", "error")
@@ -67,6 +69,9 @@ class Evaluation:
         metrics: named numbers (validation loss/error, seed spread, per task...).
         seconds: wall time of the evaluation (compile excluded after warm-up).
         message: why a non-"ok" evaluation failed.
+        constants: with constant tuning, the live constants that scored best
+            (`dsl.constants.with_constants` writes them into the program); None
+            when the program's own constants did, or tuning is off.
     """
 
     status: str
@@ -74,6 +79,7 @@ class Evaluation:
     metrics: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     message: str = ""
+    constants: tuple[float, ...] | None = None
 
     @property
     def ok(self) -> bool:
@@ -189,109 +195,178 @@ class TaskScorer:
     def score(self, program: Program, seed: int = 0) -> Evaluation:
         """Train with `program` on `num_seeds` seeds derived from `seed`; never raises
         for a bad candidate."""
+        return self.score_variants(program, None, seed)[0]
+
+    def score_variants(
+        self, program: Program, constants=None, seed: int = 0
+    ) -> tuple[Evaluation, np.ndarray]:
+        """Score `program` once per row of `constants`, all in one vectorised call.
+
+        Args:
+            constants: [V, n] values of the program's live constants
+                (`dsl.constants.constant_slots` order), one row per variant; None
+                scores the program as written (V = 1).
+
+        Returns:
+            the evaluation of the best variant (its index in `metrics["variant"]`),
+            and every variant's fitness (`WORST_FITNESS` where it failed). A
+            failure of every variant is a failed evaluation; never raises for a
+            bad candidate.
+        """
         start = time.perf_counter()
         try:
             code = encode(program, self.max_length)
+            consts = self._variant_consts(program, code, constants)
         except (InvalidProgram, ValueError) as exc:
-            return _failure("invalid", str(exc), start)
+            return _failure("invalid", str(exc), start), np.array([WORST_FITNESS])
         try:
             self.warmup()
             start = time.perf_counter()  # compiling is not the candidate's time
-            return self._run(code, seed, start + self.time_budget_s, start)
+            return self._run(code, seed, start + self.time_budget_s, start, consts)
         except Exception as exc:  # noqa: BLE001 -- a candidate's crash is data
-            return _failure("error", f"{type(exc).__name__}: {exc}", start)
+            failure = _failure("error", f"{type(exc).__name__}: {exc}", start)
+            return failure, np.full(len(consts), WORST_FITNESS)
+
+    @staticmethod
+    def _variant_consts(program: Program, code, constants) -> np.ndarray:
+        """The executor's constant array of every variant, [V, C]."""
+        base = np.asarray(code.consts, np.float32)
+        if constants is None:
+            return base[None]
+        constants = np.atleast_2d(np.asarray(constants, np.float64))
+        positions = executor_positions(program)
+        if constants.shape[1] != len(positions):
+            raise ValueError(
+                f"{constants.shape[1]} constants given for {len(positions)} live ones"
+            )
+        consts = np.repeat(base[None], len(constants), axis=0)
+        consts[:, positions] = constants
+        return consts
 
     def _run(
-        self, code, seed: int, deadline: float, start: float | None = None
-    ) -> Evaluation:
+        self, code, seed: int, deadline: float, start: float | None = None, consts=None
+    ) -> tuple[Evaluation, np.ndarray]:
         start = time.perf_counter() if start is None else start
         tp = self._compiled()
         dataset = tp.dataset
+        if consts is None:
+            consts = np.asarray(code.consts, np.float32)[None]
+        num_variants = len(consts)
         num_mults = len(self.lr_multipliers)
-        keys = run_keys(seed, self.num_seeds, num_mults)
+        # Settings are (variant, multiplier) pairs, variant-major; every setting
+        # runs the same seeds (common random numbers).
+        num_settings = num_variants * num_mults
+        keys = run_keys(seed, self.num_seeds, num_settings)
         lr_scales = jnp.repeat(
-            jnp.asarray(self.lr_multipliers, jnp.float32), self.num_seeds
+            jnp.tile(jnp.asarray(self.lr_multipliers, jnp.float32), num_variants),
+            self.num_seeds,
         )
+        run_consts = jnp.asarray(np.repeat(consts, num_mults * self.num_seeds, axis=0))
         limit = DIVERGENCE_FACTOR * dataset.chance_loss
-        # Per-multiplier failure: one bad seed spoils its multiplier.
-        failed = np.zeros(num_mults, bool)
+        # Per-setting failure: one bad seed spoils its setting.
+        failed = np.zeros(num_settings, bool)
         reasons: list[tuple[str, str]] = []
-        carry = tp.init(code, keys)
-        train_loss = np.full(self.num_runs, np.nan)
+        carry = tp.init(code, keys, run_consts)
+        train_loss = np.full(num_settings * self.num_seeds, np.nan)
         for index in range(self.task.num_chunks):
             carry, loss, finite = tp.chunk(code, carry, index, lr_scales)
             train_loss, finite = np.asarray(loss), np.asarray(finite)
-            nonfinite = (~finite).reshape(num_mults, -1).any(axis=1)
-            diverged = (train_loss > limit).reshape(num_mults, -1).any(
+            nonfinite = (~finite).reshape(num_settings, -1).any(axis=1)
+            diverged = (train_loss > limit).reshape(num_settings, -1).any(
                 axis=1
             ) & ~nonfinite
             step = (index + 1) * tp.steps_per_chunk
-            for m in np.flatnonzero((nonfinite | diverged) & ~failed):
-                status = "nonfinite" if nonfinite[m] else "diverged"
+            for s in np.flatnonzero((nonfinite | diverged) & ~failed):
+                status = "nonfinite" if nonfinite[s] else "diverged"
                 what = (
                     "non-finite parameters or loss"
-                    if nonfinite[m]
+                    if nonfinite[s]
                     else (
                         f"training loss above {DIVERGENCE_FACTOR:g}x chance ({limit:.3g})"
                     )
                 )
-                reasons.append(
-                    (status, f"lr x{self.lr_multipliers[m]:g}: {what} by step {step}")
-                )
+                reasons.append((status, f"{self._setting_name(s)}: {what} by step {step}"))
             failed |= nonfinite | diverged
-            if failed.all() or (self.lr_reduce == "mean" and failed.any()):
-                return _failure(reasons[0][0], "; ".join(r for _, r in reasons), start)
+            if self._unusable(failed, num_variants).all():
+                message = "; ".join(r for _, r in reasons[:4])
+                return _failure(reasons[0][0], message, start), np.full(
+                    num_variants, WORST_FITNESS
+                )
             if time.perf_counter() > deadline:
                 return _failure(
                     "timeout",
                     f"over the {self.time_budget_s:.3g} s budget at step {step}",
                     start,
-                )
+                ), np.full(num_variants, WORST_FITNESS)
         val_loss, val_error = (np.asarray(a, np.float64) for a in tp.evaluate(carry))
-        return self._summarize(val_loss, val_error, train_loss, failed, reasons, start)
+        return self._summarize(
+            val_loss, val_error, train_loss, failed, reasons, start, num_variants
+        )
+
+    def _unusable(self, bad_settings: np.ndarray, num_variants: int) -> np.ndarray:
+        """Per variant: no fitness can come of it (every multiplier failed, or,
+        with `lr_reduce="mean"`, any did)."""
+        table = bad_settings.reshape(num_variants, len(self.lr_multipliers))
+        return table.any(axis=1) if self.lr_reduce == "mean" else table.all(axis=1)
+
+    def _setting_name(self, setting: int) -> str:
+        variant, mult = divmod(setting, len(self.lr_multipliers))
+        name = f"lr x{self.lr_multipliers[mult]:g}"
+        return f"constants #{variant}, {name}" if variant else name
 
     def _summarize(
-        self, val_loss, val_error, train_loss, failed, reasons, start
-    ) -> Evaluation:
+        self, val_loss, val_error, train_loss, failed, reasons, start, num_variants=1
+    ) -> tuple[Evaluation, np.ndarray]:
         dataset = self._compiled().dataset
-        by_mult = lambda a: a.reshape(len(self.lr_multipliers), self.num_seeds)
+        num_mults = len(self.lr_multipliers)
+        by_setting = lambda a: a.reshape(num_variants * num_mults, self.num_seeds)
         val_loss, val_error, train_loss = (
-            by_mult(val_loss),
-            by_mult(val_error),
-            by_mult(train_loss),
+            by_setting(val_loss),
+            by_setting(val_error),
+            by_setting(train_loss),
         )
         metric = val_error if self.task.metric == "error" else val_loss
         chance = (
             dataset.chance_error if self.task.metric == "error" else dataset.chance_loss
         )
         bad = failed | ~np.isfinite(metric).all(axis=1)
-        if bad.all() or (self.lr_reduce == "mean" and bad.any()):
-            message = "; ".join(r for _, r in reasons) or "non-finite validation metric"
-            return _failure(reasons[0][0] if reasons else "nonfinite", message, start)
-        fitness_by_mult = np.array(
+        by_variant = lambda a: a.reshape(num_variants, num_mults)
+        unusable = self._unusable(bad, num_variants)
+        if unusable.all():
+            message = "; ".join(r for _, r in reasons[:4]) or "non-finite validation metric"
+            status = reasons[0][0] if reasons else "nonfinite"
+            return _failure(status, message, start), np.full(num_variants, WORST_FITNESS)
+        fitness_by_setting = np.array(
             [
-                WORST_FITNESS if bad[m] else log_ratio(chance, metric[m].mean())
-                for m in range(len(bad))
+                WORST_FITNESS if bad[s] else log_ratio(chance, metric[s].mean())
+                for s in range(len(bad))
             ]
         )
-        best = int(np.argmax(fitness_by_mult))
-        fitness = (
-            float(fitness_by_mult[best])
-            if self.lr_reduce == "max"
-            else float(fitness_by_mult.mean())
-        )
+        table = by_variant(fitness_by_setting)
+        if self.lr_reduce == "max":
+            by_var = table.max(axis=1)
+        else:
+            by_var = np.where(unusable, WORST_FITNESS, table.mean(axis=1))
+        variant = int(np.argmax(by_var))  # ties: the earliest (the original) wins
+        mult = int(np.argmax(table[variant]))
+        setting = variant * num_mults + mult
         metrics = {
-            "val_loss": float(val_loss[best].mean()),
-            "train_loss": float(train_loss[best].mean()),
-            "seed_std": float(metric[best].std()),
-            "lr_multiplier": self.lr_multipliers[best],
+            "val_loss": float(val_loss[setting].mean()),
+            "train_loss": float(train_loss[setting].mean()),
+            "seed_std": float(metric[setting].std()),
+            "lr_multiplier": self.lr_multipliers[mult],
         }
         if dataset.num_classes:
-            metrics["val_error"] = float(val_error[best].mean())
-        if len(self.lr_multipliers) > 1:
-            for m, mult in enumerate(self.lr_multipliers):
-                metrics[f"fitness@lr_x{mult:g}"] = float(fitness_by_mult[m])
-        return Evaluation("ok", fitness, metrics, time.perf_counter() - start)
+            metrics["val_error"] = float(val_error[setting].mean())
+        if num_mults > 1:
+            for m, value in enumerate(self.lr_multipliers):
+                metrics[f"fitness@lr_x{value:g}"] = float(table[variant, m])
+        if num_variants > 1:
+            metrics["variant"] = float(variant)
+        evaluation = Evaluation(
+            "ok", float(by_var[variant]), metrics, time.perf_counter() - start
+        )
+        return evaluation, by_var
 
 
 class MultiTaskScorer:
@@ -302,29 +377,50 @@ class MultiTaskScorer:
     `metrics` holds each task's fitness under its name and its other metrics as
     "task/name".
 
+    With constant tuning on, the first task scores every constant variant
+    (`proxy_tasks.tuning`) and picks the best; the other tasks score that one, so
+    the fitness of the tuned constants is measured on every task, and a horizon
+    they were not picked on keeps them honest. `metrics["tuning_gain"]` is the
+    first task's fitness gain of the picked variant over the program's own
+    constants.
+
     Args:
         task_weights: task name -> positive weight.
+        tuning: per-candidate constant tuning (off by default).
         **scorer_args: passed to every `TaskScorer` (max_length, num_seeds, ...).
 
     Raises:
         KeyError: an unknown task. ValueError: an empty mix or a weight <= 0.
     """
 
-    def __init__(self, task_weights: dict[str, float], **scorer_args):
+    def __init__(
+        self,
+        task_weights: dict[str, float],
+        tuning: ConstantTuning = ConstantTuning(),
+        **scorer_args,
+    ):
         if not task_weights:
             raise ValueError("a task mix needs at least one task")
         for name, weight in task_weights.items():
             if not weight > 0:
                 raise ValueError(f"task {name}: weight must be > 0, got {weight}")
         self.task_weights = {name: float(w) for name, w in task_weights.items()}
+        self.tuning = tuning
         self.scorer_args = dict(scorer_args)
         self.scorers = {name: TaskScorer(name, **scorer_args) for name in task_weights}
 
     def __getstate__(self):
-        return {"task_weights": self.task_weights, "scorer_args": self.scorer_args}
+        return {
+            "task_weights": self.task_weights,
+            "tuning": self.tuning,
+            "scorer_args": self.scorer_args,
+        }
 
     def __setstate__(self, state):
-        self.__init__(state["task_weights"], **state["scorer_args"])
+        self.__init__(
+            state["task_weights"], state.get("tuning", ConstantTuning()),
+            **state["scorer_args"],
+        )
 
     def warmup(self) -> float:
         return sum(scorer.warmup() for scorer in self.scorers.values())
@@ -333,8 +429,11 @@ class MultiTaskScorer:
         start = time.perf_counter()
         metrics: dict[str, float] = {}
         total = 0.0
+        variants = constant_variants(program, self.tuning, seed)
+        picked = None  # the constants row every task after the first scores
         for name, scorer in self.scorers.items():
-            result = scorer.score(program, seed)
+            rows = variants if picked is None else picked[None]
+            result, by_variant = scorer.score_variants(program, rows, seed)
             if not result.ok:
                 return Evaluation(
                     result.status,
@@ -343,8 +442,19 @@ class MultiTaskScorer:
                     time.perf_counter() - start,
                     f"{name}: {result.message}",
                 )
+            if picked is None and variants is not None:
+                best = int(result.metrics.pop("variant", 0))
+                picked = variants[best]
+                gain = by_variant[best] - by_variant[0]
+                metrics["tuning_gain"] = float(gain) if np.isfinite(gain) else 0.0
+                metrics["tuned_variant"] = float(best)
             metrics[name] = result.fitness
             metrics.update({f"{name}/{k}": v for k, v in result.metrics.items()})
             total += self.task_weights[name] * result.fitness
         fitness = total / sum(self.task_weights.values())
-        return Evaluation("ok", fitness, metrics, time.perf_counter() - start)
+        constants = None
+        if picked is not None and metrics.get("tuned_variant", 0.0) > 0:
+            constants = tuple(float(c) for c in picked)
+        return Evaluation(
+            "ok", fitness, metrics, time.perf_counter() - start, constants=constants
+        )

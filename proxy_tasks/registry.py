@@ -297,6 +297,49 @@ _family(
     },
 )
 
+# --- the same teacher problem at a constant lr (the schedule input is 1 at every
+# step), at two horizons. Under the linear schedule the 100-step optimum is a
+# schedule exploit (a rule that drops the decaying lr from its gradient term wins
+# the proxy and fails at 800 steps); with a constant lr there is none to exploit,
+# and tuned Lion is the best program tried at every tier (docs/tasks.md). The
+# 300-step horizon punishes what only helps short runs (a signum with beta 0.999
+# nearly matches Lion at 100 steps and is the worst rule at 300).
+_TEACHER_CONST_10X = {
+    "data_args": _args(
+        dim=64, hidden=128, num_classes=8, num_train=16384, num_val=4096,
+        label_noise=0.3,
+    ),
+    "model_args": _args(sizes=(64, 96, 8)),
+    "batch_size": 1024,
+}
+_TEACHER_CONST_100X = {
+    "data_args": _args(
+        dim=64, hidden=128, num_classes=8, num_train=65536, num_val=8192,
+        label_noise=0.3,
+    ),
+    "model_args": _args(sizes=(64, 96, 96, 8)),
+    "batch_size": 2048,
+}
+for _name, _steps, _cost, _steps_10x, _steps_100x in (
+    ("teacher-const", 100, 0.08, 300, 800),
+    ("teacher-const-long", 300, 0.12, 900, 2400),
+):
+    _family(
+        replace(
+            _TASKS["teacher-noisy"],
+            name=_name,
+            family=_name,
+            num_steps=_steps,
+            schedule="constant",
+            declared_cost_s=_cost,
+            description=f"teacher-noisy at a constant lr, {_steps} steps",
+        ),
+        x10={**_TEACHER_CONST_10X, "num_steps": _steps_10x,
+             "declared_cost_s": 1.0 * _steps_10x / 300},
+        x100={**_TEACHER_CONST_100X, "num_steps": _steps_100x,
+              "declared_cost_s": 8.0 * _steps_100x / 800},
+    )
+
 # --- ill-conditioned linear regression: preconditioning matters.
 _family(
     Task(

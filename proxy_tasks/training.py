@@ -4,7 +4,8 @@ This module owns turning a `Task` into three jitted functions whose program inpu
 is data (`dsl.executor.ProgramCode`), so every candidate of a given maximum length
 reuses one compilation:
 
-- `init(code, keys)`: parameters and registers of every run,
+- `init(code, keys, consts=None)`: parameters and registers of every run, each
+  run optionally with its own program constants (constant tuning),
 - `chunk(code, carry, t0, lr_scales)`: `num_steps / num_chunks` training steps,
 - `evaluate(carry)`: validation metrics of every run.
 
@@ -139,9 +140,12 @@ class TaskProgram:
         steps_per_chunk = task.num_steps // task.num_chunks
         num_train = ds.num_train
 
-        def init_run(code, key):
+        def init_run(code, key, consts):
+            # Constants live in each run's scalar registers, so runs of one
+            # program structure may differ in them at no extra compile.
             w = ravel_pytree(model.init(jax.random.fold_in(key, 0)))[0]
-            return w, stepper.init(code, w), jax.random.fold_in(key, 1)
+            regs = stepper.init(code._replace(consts=consts), w)
+            return w, regs, jax.random.fold_in(key, 1)
 
         def chunk_run(code, w, regs, key, t0, lr_scale, arrays):
             x_train, y_train = arrays[0], arrays[1]
@@ -167,8 +171,8 @@ class TaskProgram:
             return w, regs, jnp.mean(losses), finite
 
         @jax.jit
-        def init(code: ProgramCode, keys):
-            w, regs, keys = jax.vmap(init_run, in_axes=(None, 0))(code, keys)
+        def init(code: ProgramCode, keys, consts):
+            w, regs, keys = jax.vmap(init_run, in_axes=(None, 0, 0))(code, keys, consts)
             return Carry(w, regs, keys)
 
         @jax.jit
@@ -190,8 +194,12 @@ class TaskProgram:
     def steps_per_chunk(self) -> int:
         return self.task.num_steps // self.task.num_chunks
 
-    def init(self, code: ProgramCode, keys) -> Carry:
-        return self._init(code, keys)
+    def init(self, code: ProgramCode, keys, consts=None) -> Carry:
+        """Fresh runs, one per key; `consts` [R, C] gives each run its own program
+        constants (default: the program's own, `code.consts`, in every run)."""
+        if consts is None:
+            consts = jnp.broadcast_to(code.consts, (keys.shape[0],) + code.consts.shape)
+        return self._init(code, keys, consts)
 
     def chunk(self, code: ProgramCode, carry: Carry, index: int, lr_scales):
         """Run chunk `index`; returns (carry, mean train loss [R], finite [R])."""

@@ -33,7 +33,8 @@ def _range(low: float | None = None, high: float | None = None) -> dict:
 class MutationConfig:
     """How children are made (Chen et al. 2023, Sec. 2.2: insert, delete, modify).
 
-    The three weights are relative probabilities of each mutation. A modified
+    The weights are relative probabilities of each mutation in
+    `search.mutation.MUTATIONS` (one field per name). A modified
     constant is redrawn from N(0, 1) with probability `const_redraw_prob`, else
     multiplied by 2^N(0, 1).
     """
@@ -41,6 +42,9 @@ class MutationConfig:
     insert: float = field(default=1.0, metadata=_range(0))
     delete: float = field(default=1.0, metadata=_range(0))
     modify: float = field(default=1.0, metadata=_range(0))
+    # Op-changing mutations (search.mutation), off by default as in the paper.
+    change_op: float = field(default=0.0, metadata=_range(0))
+    randomize: float = field(default=0.0, metadata=_range(0))
     const_redraw_prob: float = field(default=0.5, metadata=_range(0, 1))
     # A modified argument becomes a constant (where scalars are accepted) this often.
     const_arg_prob: float = field(default=0.3, metadata=_range(0, 1))
@@ -74,6 +78,12 @@ class TasksConfig:
     # Factors on every task's lr schedule, run in one vectorized call; the best one
     # counts (a rule is not thrown away for a slightly-off lr constant).
     lr_multipliers: tuple[float, ...] = (1.0,)
+    # Per-candidate constant tuning: each new structure is also scored at this many
+    # perturbed copies of its live constants (x 2^(scale * N(0, 1)); interp weights
+    # in logit space) in the same vectorised call, on the first proxy task; the
+    # best copy's constants are written into the child. 0 turns it off.
+    constant_draws: int = field(default=0, metadata=_range(0, 64))
+    constant_scale: float = field(default=1.0, metadata=_range(0.01, 10))
 
 
 @dataclass(frozen=True)
@@ -114,20 +124,28 @@ class SearchConfig:
     restarts: RestartConfig = RestartConfig()
     tasks: TasksConfig = TasksConfig()
     evaluator: EvaluatorConfig = EvaluatorConfig()
-    # Sections owned by the funnel package, validated there (kept as plain data).
-    funnel: dict[str, Any] | None = None
-    metaval: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _to_plain(self)
 
 
 def load_config(path: str | Path, overrides: list[str] = ()) -> SearchConfig:
-    """Read, override and validate a config file.
+    """Read, override and validate a config file of the search alone (a whole
+    run's config, with `funnel` and `metaval` sections, is
+    `funnel.config.load_run_config`).
 
     Raises:
         ConfigError: unreadable file, bad YAML, bad override, unknown key, wrong
             type or out-of-range value.
+    """
+    return config_from_dict(read_config(path, overrides), str(path))
+
+
+def read_config(path: str | Path, overrides: list[str] = ()) -> dict[str, Any]:
+    """The mapping a config file holds, with `KEY=VALUE` overrides applied.
+
+    Raises:
+        ConfigError: unreadable file, bad YAML, not a mapping, or a bad override.
     """
     path = Path(path)
     try:
@@ -144,12 +162,12 @@ def load_config(path: str | Path, overrides: list[str] = ()) -> SearchConfig:
         raise ConfigError(f"{path}: the top level must be a mapping of keys to values")
     for override in overrides:
         _apply_override(raw, override, path)
-    return config_from_dict(raw, str(path))
+    return raw
 
 
 def config_from_dict(raw: dict[str, Any], source: str = "<config>") -> SearchConfig:
     """Validate a plain dict (as read from YAML) into a `SearchConfig`."""
-    return _build(SearchConfig, raw, source, "")
+    return build_section(SearchConfig, raw, source, "")
 
 
 def _apply_override(raw: dict, override: str, source: Path) -> None:
@@ -170,7 +188,14 @@ def _apply_override(raw: dict, override: str, source: Path) -> None:
     node[parts[-1]] = value
 
 
-def _build(cls, raw: Any, source: str, prefix: str):
+def build_section(cls, raw: Any, source: str, prefix: str):
+    """Validate the mapping `raw` into the frozen dataclass `cls`: the one strict
+    builder every config section goes through (`prefix` is the section's dotted
+    path, e.g. "funnel.", for the error's key).
+
+    Raises:
+        ConfigError: one line naming `source`, the key and what would be valid.
+    """
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: `{prefix.rstrip('.') or 'top level'}` must be a mapping")
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -191,7 +216,7 @@ def _coerce(hint, value, source: str, key: str, meta) -> Any:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if dataclasses.is_dataclass(hint):
-        return _build(hint, value if value is not None else {}, source, key + ".")
+        return build_section(hint, value if value is not None else {}, source, key + ".")
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None

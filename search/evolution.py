@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -37,7 +37,14 @@ from search.proposal import (
     mutation_weights,
     propose_valid_child,
 )
-from search.records import WORST_FITNESS, Candidate, Member, Result
+from search.records import (
+    TUNED_CONSTANTS,
+    WORST_FITNESS,
+    Candidate,
+    Member,
+    Result,
+    tuned_program,
+)
 
 #: Parents drawn in one ask before concluding mutation cannot make a valid child.
 MAX_PARENT_DRAWS = 1000
@@ -185,10 +192,13 @@ class Evolution:
         found = self.cache.get(candidate.key)
         if found is None:
             return None
+        # Tuned constants belong to the program that was evaluated; a hit may be
+        # another text with the same behaviour key, so it keeps its own constants.
+        metrics = {k: v for k, v in found["metrics"].items() if k != TUNED_CONSTANTS}
         return Result(
             status=found["status"],
             fitness=found["fitness"],
-            metrics=dict(found["metrics"]),
+            metrics=metrics,
             cache_hit=True,
         )
 
@@ -219,7 +229,7 @@ class Evolution:
             counters.failed += 1
         fitness = result.fitness if result.status == "ok" else WORST_FITNESS
         member = Member(candidate.id, fitness)
-        self.programs[candidate.id] = candidate.program
+        self.programs[candidate.id] = self._inherited(candidate, result)
         if candidate.mutation == "seed":
             self.population = deque([member] * self.config.population)
         else:
@@ -231,6 +241,16 @@ class Evolution:
             self.best = member
             self.best_at_told = counters.told
         return self._maybe_restart()
+
+    def _inherited(self, candidate: Candidate, result: Result) -> Program:
+        """What the child passes on: its program with the tuned constants written
+        in (Lamarckian), which also answers from the cache any later child that
+        is exactly it, so a tuned structure is not re-tuned for nothing."""
+        if is_cacheable(result):
+            derived = tuned_cache_entry(candidate.program, result, self.config.cache_key)
+            if derived is not None and self.cache.peek(derived[0]) is None:
+                self.cache.put(*derived)
+        return tuned_program(candidate.program, result.metrics)
 
     def _maybe_restart(self) -> list[Restart]:
         restarts = []
@@ -343,6 +363,21 @@ class Evolution:
 def is_cacheable(result: Result) -> bool:
     """Evaluated results are cached, except losses of a worker (not the program's doing)."""
     return not result.cache_hit and result.status != "worker_lost"
+
+
+def tuned_cache_entry(program: Program, result: Result, cache_key: str):
+    """(key, value) under which a tuned child also answers for its tuned program,
+    or None when tuning kept the program's own constants."""
+    tuned = tuned_program(program, result.metrics)
+    if tuned is program:
+        return None
+    key = (
+        semantic_hash_unchecked(tuned)
+        if cache_key == "hash"
+        else fingerprint_unchecked(tuned)
+    )
+    own = {k: v for k, v in result.metrics.items() if k != TUNED_CONSTANTS}
+    return key, cache_value(replace(result, metrics=own))
 
 
 def cache_value(result: Result) -> dict[str, Any]:

@@ -1,11 +1,23 @@
-"""Mutations: insert, delete and modify, looked up by name.
+"""Mutations, looked up by name: the paper's three and two that change an op.
 
-Owns how a child program is drawn from its parent (Chen et al. 2023, Sec. 2.2):
-insert a random statement at a random position, delete a random statement, or
-modify one argument of a random statement (another variable of an accepted kind,
-or a constant: redrawn from N(0, 1) or multiplied by 2^N(0, 1)). A mutation may
-produce an invalid program (a deletion can orphan a read); the caller re-mutates
-the parent until the child passes abstract execution, as the paper does.
+Owns how a child program is drawn from its parent. The paper's (Chen et al. 2023,
+Sec. 2.2): insert a random statement at a random position, delete a random
+statement, or modify one argument of a random statement (another variable of an
+accepted kind, or a constant: redrawn from N(0, 1) or multiplied by 2^N(0, 1)).
+Neither of those ever changes the op of an existing statement, so turning
+`update = m / sqrt_v` into `update = sign(m)` takes an insertion that happens to
+draw the right op, target, position and argument at once. Two more, off unless
+a config weights them:
+
+- `change_op`: a random statement gets another op; its arguments are kept where
+  the new op has the position and accepts their kind, drawn afresh otherwise
+  (point mutation of the function node in genetic programming).
+- `randomize`: a random statement is replaced by a random statement writing the
+  same variable (AutoML-Zero's randomize-instruction, Real et al. 2020).
+
+A mutation may produce an invalid program (a deletion can orphan a read); the
+caller re-mutates the parent until the child passes abstract execution, as the
+paper does.
 
 Each mutation is a pure function of (rng, program, context) registered in
 `MUTATIONS`; the conformance test runs over every entry.
@@ -18,7 +30,7 @@ from typing import Callable
 
 import numpy as np
 
-from dsl.generate import kinds_before, random_constant, random_statement
+from dsl.generate import kinds_before, random_arg, random_constant, random_statement
 from dsl.ops import OPS, Kind, OpRegistry
 from dsl.program import Const, Program, Var
 
@@ -99,11 +111,55 @@ def modify_argument(rng: np.random.Generator, program: Program, context: Mutatio
     return program.replace_statement(index, type(statement)(statement.target, statement.op, args))
 
 
-#: Mutations by name, as configs refer to them.
+def change_op(rng: np.random.Generator, program: Program, context: MutationContext):
+    """Give a random statement another op, keeping the arguments that still fit."""
+    if not program.statements:
+        return None
+    index = int(rng.integers(len(program)))
+    statement = program.statements[index]
+    choices = [op for name, op in context.ops.items() if name != statement.op]
+    if not choices:
+        return None
+    op = choices[int(rng.integers(len(choices)))]
+    env = kinds_before(program, index)
+    args = []
+    for position, accepts in enumerate(op.arg_kinds):
+        old = statement.args[position] if position < len(statement.args) else None
+        kind = _kind_of(old, env)
+        if old is not None and kind is not None and accepts.accepts(kind):
+            args.append(old)
+        else:
+            args.append(random_arg(rng, accepts, env, context.const_arg_prob))
+    new = type(statement)(statement.target, op.name, tuple(args))
+    return program.replace_statement(index, new)
+
+
+def _kind_of(arg, env) -> Kind | None:
+    if arg is None:
+        return None
+    return Kind.SCALAR if isinstance(arg, Const) else env.get(arg.name)
+
+
+def randomize_statement(
+    rng: np.random.Generator, program: Program, context: MutationContext
+):
+    """Replace a random statement by a random one writing the same variable."""
+    if not program.statements:
+        return None
+    index = int(rng.integers(len(program)))
+    env = kinds_before(program, index)
+    target = program.statements[index].target
+    statement = random_statement(rng, env, [target], context.ops, context.const_arg_prob)
+    return program.replace_statement(index, statement)
+
+
+#: Mutations by name, as configs refer to them (`mutation.NAME: weight`).
 MUTATIONS: dict[str, Mutation] = {
     "insert": insert_statement,
     "delete": delete_statement,
     "modify": modify_argument,
+    "change_op": change_op,
+    "randomize": randomize_statement,
 }
 
 

@@ -10,9 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from dsl.constants import with_constants
 from dsl.analysis import redundant_fraction
 from dsl.program import Program
 from proxy_tasks.floats import WORST_FITNESS  # noqa: F401 - the records' failure value
+
+#: `Result.metrics` key of the live constants constant tuning picked (a list, in
+#: `dsl.constants.constant_slots` order); absent when the program's own won.
+TUNED_CONSTANTS = "tuned_constants"
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,12 @@ class Result:
     cache_hit: bool = False
     worker: str = ""
     node: str = ""
+
+
+def tuned_program(program: Program, metrics: dict[str, Any]) -> Program:
+    """`program` as the search keeps it: with the constants tuning picked, if any."""
+    constants = metrics.get(TUNED_CONSTANTS) if metrics else None
+    return with_constants(program, constants) if constants else program
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ import sqlite3
 from dsl.program import Program
 from search.config import SearchConfig
 from search.errors import UserError
-from search.evolution import Evolution, cache_value, is_cacheable
+from dsl.parser import parse
+from search.evolution import Evolution, cache_value, is_cacheable, tuned_cache_entry
 from search.store import CHECKPOINT_FILE, DB_FILE, RunStore
 
 
@@ -105,11 +106,17 @@ def _best_of(evolution: Evolution) -> tuple[int, float] | None:
 
 
 def _cache_entries(store: RunStore, told: int, config: SearchConfig):
-    return (
-        (key, cache_value(result))
-        for key, result in store.evaluated_up_to(told, config.cache_key)
-        if is_cacheable(result)
-    )
+    seen: set[str] = set()
+    for key, result, text in store.evaluated_up_to(told, config.cache_key):
+        if is_cacheable(result):
+            seen.add(key)
+            yield key, cache_value(result)
+            # A tuned child also answers for its tuned program, if that key was
+            # new then (as `Evolution.tell` does it).
+            derived = tuned_cache_entry(parse(text), result, config.cache_key)
+            if derived is not None and derived[0] not in seen:
+                seen.add(derived[0])
+                yield derived
 
 
 def _short(exc: BaseException) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from dsl.program import Program
 from search.config import SearchConfig
-from search.records import WORST_FITNESS, Result
+from search.records import TUNED_CONSTANTS, WORST_FITNESS, Result
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,9 @@ class ScorerSpec:
     # Factors on the task's lr schedule, run together; the best one counts, so the
     # search judges an update rule rather than how well its lr constant is tuned.
     lr_multipliers: tuple[float, ...] = (1.0,)
+    # Per-candidate constant tuning (`proxy_tasks.tuning`): draws and their spread.
+    constant_draws: int = 0
+    constant_scale: float = 1.0
 
     @staticmethod
     def from_config(config: SearchConfig) -> "ScorerSpec":
@@ -36,15 +39,19 @@ class ScorerSpec:
             executor_length=config.tasks.executor_length,
             time_budget_s=config.tasks.time_budget_s,
             lr_multipliers=tuple(config.tasks.lr_multipliers),
+            constant_draws=config.tasks.constant_draws,
+            constant_scale=config.tasks.constant_scale,
         )
 
 
 def build_scorer(spec: ScorerSpec):
     """A multi-task scorer for `spec` (compiles its tasks on first use)."""
     from proxy_tasks.fitness import MultiTaskScorer
+    from proxy_tasks.tuning import ConstantTuning
 
     return MultiTaskScorer(
         dict(spec.task_weights),
+        tuning=ConstantTuning(spec.constant_draws, spec.constant_scale),
         max_length=spec.executor_length,
         num_seeds=spec.num_seeds,
         time_budget_s=spec.time_budget_s,
@@ -73,10 +80,13 @@ def score(scorer, program: Program, worker: str = "", node: str = "") -> Result:
 def to_result(evaluation, worker: str = "", node: str = "") -> Result:
     """The search's view of a scorer `Evaluation`."""
     ok = evaluation.status == "ok"
+    metrics: dict = {k: float(v) for k, v in evaluation.metrics.items()}
+    if ok and getattr(evaluation, "constants", None) is not None:
+        metrics[TUNED_CONSTANTS] = [float(c) for c in evaluation.constants]
     return Result(
         status=evaluation.status,
         fitness=float(evaluation.fitness) if ok else WORST_FITNESS,
-        metrics={k: float(v) for k, v in evaluation.metrics.items()},
+        metrics=metrics,
         seconds=float(evaluation.seconds),
         message=evaluation.message,
         worker=worker,

@@ -310,18 +310,21 @@ class RunStore:
                 message=row[13] or "",
             )
 
-    def evaluated_up_to(self, told_seq: int, key_column: str) -> Iterator[tuple[str, Result]]:
-        """(cache key, result) of rows evaluated (not cache hits) up to `told_seq`,
-        in told order: what the evaluation cache held at that point."""
+    def evaluated_up_to(
+        self, told_seq: int, key_column: str
+    ) -> Iterator[tuple[str, Result, str]]:
+        """(cache key, result, program text) of rows evaluated (not cache hits) up
+        to `told_seq`, in told order: what the evaluation cache held at that point."""
         if key_column not in ("hash", "fingerprint"):
             raise ValueError(f"unknown key column {key_column!r}")
         cursor = self.db.execute(
-            f"SELECT {key_column}, status, fitness, metrics FROM candidates"
+            f"SELECT {key_column}, status, fitness, metrics, program FROM candidates"
             " WHERE told_seq <= ? AND cache_hit = 0 ORDER BY told_seq",
             (told_seq,),
         )
-        for key, status, fitness, metrics in cursor:
-            yield key, Result(status, from_nullable(fitness), json.loads(metrics or "{}"))
+        for key, status, fitness, metrics, text in cursor:
+            result = Result(status, from_nullable(fitness), json.loads(metrics or "{}"))
+            yield key, result, text
 
     def program_text(self, candidate_id: int) -> str | None:
         """The stored program text of a candidate (valid or not), or None if unknown."""

@@ -1,5 +1,9 @@
 """The Lion-family verdict on literal program texts."""
 
+import math
+
+import pytest
+
 from dsl.parser import parse
 from funnel.lion_family import lion_text, match_lion
 
@@ -121,3 +125,53 @@ def test_the_lion_text_written_from_constants_is_itself_lion():
     text = lion_text(0.8, 0.95, 0.0, 0.001)
     match = match_lion(parse(text))
     assert match.lion_family and match.weight_decay == 0.0
+
+
+def _body(lines: str) -> str:
+    return "def train(w, g, m, v, lr):\n" + lines + "    return update, m, v\n"
+
+
+# Lion written the ways an evolved program writes it: each must match, with the
+# constants the rewrite implies, and pass the equivalence check.
+REWRITTEN_LIONS = {
+    "sign of a reciprocal": (
+        "    c = interp(g, m, 0.9)\n    c = reciprocal(c)\n    update = sign(c)\n"
+        "    update = update * lr\n    m = interp(g, m, 0.99)\n",
+        0.9, 0.99,
+    ),
+    "sign of a positively scaled tanh": (
+        "    c = interp(g, m, 0.9)\n    c = tanh(c)\n    c = c * 3.0\n"
+        "    update = sign(c)\n    update = update * lr\n    m = interp(g, m, 0.99)\n",
+        0.9, 0.99,
+    ),
+    "momentum in v, the update's interp written into m": (
+        "    m = interp(g, v, 0.9)\n    v = interp(g, v, 0.999)\n"
+        "    update = sign(m)\n    update = update * lr\n",
+        0.9, 0.999,
+    ),
+    "the new momentum plus a scaled gradient": (
+        "    m = interp(g, m, 0.99)\n    c = g * 0.5\n    c = m + c\n"
+        "    update = sign(c)\n    update = update * lr\n",
+        0.66, 0.99,
+    ),
+    "a heavy-ball sum": (
+        "    m = m * 0.9\n    m = m + g\n    update = sign(m)\n    update = update * lr\n",
+        0.9, 0.9,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REWRITTEN_LIONS))
+def test_rewritten_lions_are_in_the_family_with_their_constants(name):
+    text, b1, b2 = REWRITTEN_LIONS[name]
+    match = match_lion(parse(_body(text)))
+    assert match.lion_family, match.reason
+    assert math.isclose(match.b1, b1, rel_tol=1e-6)
+    assert math.isclose(match.b2, b2, rel_tol=1e-6)
+    assert match.distinct_betas == (b1 != b2)
+
+
+def test_the_sign_of_a_negated_mix_is_ascent_not_lion():
+    text = "    m = interp(g, m, 0.9)\n    c = negative(m)\n    update = sign(c)\n" \
+        "    update = update * lr\n"
+    assert not match_lion(parse(_body(text))).lion_family
