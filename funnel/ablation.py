@@ -29,6 +29,7 @@ programs are fed to it as data.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -161,6 +162,7 @@ def ablate(
     tune_rounds: int = 0,
     rng: np.random.Generator | None = None,
     log: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> AblationResult:
     """Statically simplify `program`, then greedily remove statements of little effect.
 
@@ -173,6 +175,8 @@ def ablate(
         tune_rounds: mutations tried with insertions off after the greedy phase.
         rng: randomness for the tuning phase (required if tune_rounds > 0).
         log: called with a line per kept removal.
+        progress: called with a line per slow step (the first scoring, which
+            compiles the task; each round of removals; the tuning phase).
 
     Raises:
         InvalidProgram: `program` is not valid.
@@ -183,14 +187,22 @@ def ablate(
     if tune_rounds and rng is None:
         raise ValueError("tune_rounds > 0 needs an rng")
     check(program)
+    say = progress or (lambda line: None)
+    started = time.perf_counter()
     static = simplify(program)
+    say(f"ablation: scoring the {len(static)}-statement program on {task or 'the task'} "
+        "(the first score compiles the task)...")
     original = score(static)
     evaluations = 1
     floor = original - tolerance
     current, current_fitness = static, original
     kept_removals: list[Removal] = []
     costs: dict[str, float] = {}
+    rounds = 0
     while True:
+        rounds += 1
+        say(f"ablation round {rounds}: trying a removal of each of {len(current)} statements "
+            f"[{time.perf_counter() - started:.0f} s]")
         costs = {}
         best = None
         for statement, replacement, child in removals(current):
@@ -212,6 +224,7 @@ def ablate(
                 f"fitness {fitness:.4f}, cost {cost:+.4f}")
         current, current_fitness = child, fitness
     if tune_rounds:
+        say(f"ablation: {tune_rounds} tuning rounds [{time.perf_counter() - started:.0f} s]")
         current, current_fitness, tuned, spent = _tune(
             current, current_fitness, score, floor, tune_rounds, rng, original
         )

@@ -118,6 +118,8 @@ def cmd_simplify(args: argparse.Namespace) -> int:
 
 def _ablate(args: argparse.Namespace, program) -> int:
     """`simplify --ablate TASK`: static simplification, then fitness-based removal."""
+    import sys
+
     from funnel.ablation import ablate, task_score  # funnel integration (issue 7)
     from funnel.lion_family import match_lion
 
@@ -136,7 +138,8 @@ def _ablate(args: argparse.Namespace, program) -> int:
     import numpy as np
 
     result = ablate(program, score, args.tolerance, args.ablate, args.seeds,
-                    tune_rounds=args.tune_rounds, rng=np.random.default_rng(0))
+                    tune_rounds=args.tune_rounds, rng=np.random.default_rng(0),
+                    progress=lambda line: print(line, file=sys.stderr, flush=True))
     print(result.table())
     print(result.final.to_text(), end="")
     print(f"# {match_lion(result.final).describe()}")

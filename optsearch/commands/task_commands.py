@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -102,7 +103,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         num_seeds=args.seeds,
         lr_multipliers=_parse_floats(args.lr_multipliers, "--lr-multipliers"),
     )
+    print(f"compiling {args.task} ({args.seeds} seeds)...", file=sys.stderr, flush=True)
     compile_s = scorer.warmup()
+    print(f"compiled in {compile_s:.1f} s; scoring...", file=sys.stderr, flush=True)
     result = scorer.score(program, args.seed)
     if args.json:
         print(
@@ -220,9 +223,15 @@ def cmd_baselines(args: argparse.Namespace) -> int:
     out = Path(args.out)
     png = Path(args.png) if args.png else out.with_suffix(".png")
     start = time.perf_counter()
-    results = run_baselines(
-        names, programs, progress=lambda line: print(line, flush=True)
-    )
+    total = len(names) * len(programs)
+    print(f"tuning {len(programs)} programs on {len(names)} tasks ({total} lr x weight-decay "
+          "grids; each task compiles first)...", file=sys.stderr, flush=True)
+
+    def progress(line: str) -> None:
+        # A meta-validation task may first tune its proxy: more lines than `total`.
+        print(f"[{time.perf_counter() - start:5.0f} s] {line}", flush=True)
+
+    results = run_baselines(names, programs, progress=progress)
     labels = tuple(programs)
     out.parent.mkdir(parents=True, exist_ok=True)
     text = (
