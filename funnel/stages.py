@@ -4,7 +4,15 @@ Owns the multi-stage selection of Chen et al. 2023 (Sec. 3): the top programs by
 search fitness (and, if asked, the programs meta-validation scored highest during
 the search) are evaluated on a larger task; only those that beat the baseline
 there (the seed program, AdamW, evaluated the same way and on the same seeds)
-move on to the next stage, at most `promote` of them, best first. The winner is
+move on to the next stage, at most `promote` of them, best first.
+
+"Beat" means by more than the noise: a program is promoted when its fitness
+exceeds the baseline's by more than the two seed spreads combined, each spread
+being the standard deviation over seeds of the task metric relative to its mean
+(in fitness units, since fitness is log(chance / metric)), weighted over the
+stage's tasks as the fitness is. With one seed there is no spread and any
+positive gap counts, so stages that decide should run two seeds or more. Gaps of
+1e-5 on one seed promoted programs that were AdamW in all but name. The winner is
 the best program of the last stage's survivors (None if no program got through).
 
 Evaluations go through the run's evaluator (the same Ray workers as the search,
@@ -26,6 +34,7 @@ from dsl.parser import parse
 from dsl.program import Program
 from funnel.config import FunnelConfig, StageConfig
 from proxy_tasks.floats import nullable
+from proxy_tasks.registry import get_task
 from search.records import Candidate, Result
 from search.scoring import ScorerSpec
 from search.store import RunStore
@@ -44,6 +53,7 @@ class StageOutcome:
     fitness: dict[int, float]
     baseline_fitness: float
     promoted: tuple[int, ...]
+    spread: dict[int, float] | None = None  # per entrant, the baseline's under BASELINE_ID
 
 
 @dataclass(frozen=True)
@@ -65,21 +75,59 @@ class FunnelOutcome:
                     "fitness": {str(k): nullable(v) for k, v in s.fitness.items()},
                     "baseline_fitness": nullable(s.baseline_fitness),
                     "promoted": list(s.promoted),
+                    "spread": {str(k): v for k, v in (s.spread or {}).items()},
                 }
                 for s in self.stages
             ],
         }
 
 
-def promote(fitness: dict[int, float], baseline: float, limit: int) -> tuple[int, ...]:
-    """The ids that beat `baseline` strictly, best first (ties by id), at most `limit`.
+def promote(
+    fitness: dict[int, float],
+    baseline: float,
+    limit: int,
+    spread: dict[int, float] | None = None,
+) -> tuple[int, ...]:
+    """The ids that beat `baseline` by more than the noise, best first (ties by
+    id), at most `limit`.
+
+    Args:
+        spread: seed spread of each id's fitness, and of the baseline's under
+            `BASELINE_ID` (see the module docstring); a program must beat the
+            baseline by more than its spread plus the baseline's. None or a
+            missing id: no margin (a strictly larger fitness beats it).
 
     A failed evaluation has fitness -inf and never beats anything; a failed
     baseline is beaten by every program that ran.
     """
-    winners = [i for i, f in fitness.items() if math.isfinite(f) and f > baseline]
+    spread = spread or {}
+    base_spread = spread.get(BASELINE_ID, 0.0)
+
+    def beats(i: int, f: float) -> bool:
+        if not math.isfinite(f):
+            return False
+        if not math.isfinite(baseline):
+            return True
+        return f - baseline > spread.get(i, 0.0) + base_spread
+
+    winners = [i for i, f in fitness.items() if beats(i, f)]
     winners.sort(key=lambda i: (-fitness[i], i))
     return tuple(winners[:limit])
+
+
+def fitness_spread(metrics: dict, task_weights: dict[str, float]) -> float:
+    """The seed spread of a stage evaluation's fitness: per task, the std over
+    seeds of its metric over the metric's mean, weighted like the fitness."""
+    total = weight_sum = 0.0
+    for name, weight in task_weights.items():
+        std = metrics.get(f"{name}/seed_std")
+        key = "val_error" if get_task(name).metric == "error" else "val_loss"
+        mean = metrics.get(f"{name}/{key}")
+        if std is None or not mean:
+            continue
+        total += weight * abs(std / mean)
+        weight_sum += weight
+    return total / weight_sum if weight_sum else 0.0
 
 
 def stage_spec(stage: StageConfig, executor_length: int) -> ScorerSpec:
@@ -138,14 +186,27 @@ def run_funnel(
         done = recorded(store, stage.name)
         fitness = {cid: done[cid] for cid in entrants}
         base = done[BASELINE_ID]
-        promoted = promote(fitness, base, stage.promote)
-        stages.append(StageOutcome(stage.name, entrants, fitness, base, promoted))
-        beat = len(promote(fitness, base, len(fitness)))
+        metrics = store.stage_metrics(stage.name)
+        spread = {
+            cid: fitness_spread(metrics.get(cid, {}), stage.tasks)
+            for cid in (*entrants, BASELINE_ID)
+        }
+        promoted = promote(fitness, base, stage.promote, spread)
+        stages.append(
+            StageOutcome(stage.name, entrants, fitness, base, promoted, spread)
+        )
+        beat = len(promote(fitness, base, len(fitness), spread))
         log(
-            f"funnel stage {stage.name}: {len(entrants)} programs, baseline {base:.4f}, "
-            f"{beat} beat it, promoted: {', '.join(map(str, promoted)) or 'none'} "
+            f"funnel stage {stage.name}: {len(entrants)} programs, baseline {base:.4f} "
+            f"(spread {spread[BASELINE_ID]:.4f}), {beat} beat it by more than the "
+            f"spreads, promoted: {', '.join(map(str, promoted)) or 'none'} "
             f"[{time.perf_counter() - started:.1f} s]"
         )
+        for cid in sorted(entrants, key=lambda i: -fitness[i])[:8]:
+            gap = fitness[cid] - base
+            margin = spread[cid] + spread[BASELINE_ID]
+            verdict = "promoted" if cid in promoted else "kept out"
+            log(f"  {cid}: gap {gap:+.4f}, spreads {margin:.4f}: {verdict}")
         entrants = promoted
         if not entrants:
             break
