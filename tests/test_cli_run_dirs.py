@@ -72,7 +72,7 @@ def test_a_second_writer_is_refused_whatever_the_first_is_doing(runs, tmp_path):
         wait_until(lambda: told(run_dir) >= 3, "the first run to record candidates")
         one_line_error(optsearch("run", "--resume", str(run_dir)), "another optsearch process")
         one_line_error(optsearch("run", str(config), "--run-dir", str(run_dir)), str(run_dir))
-        one_line_error(optsearch("funnel", str(run_dir)), str(run_dir))
+        one_line_error(optsearch("funnel", str(run_dir)), "another optsearch process")
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
