@@ -1,9 +1,11 @@
-"""The `funnel` and `metaval` sections of a search config, validated strictly.
+"""A whole run's config: the search's sections plus `funnel` and `metaval`.
 
-`search.config` keeps these two sections as plain data (the search does not know
-what they mean); this module owns their schema. Validation goes through the same
-strict builder as the rest of the config, so an unknown key or a bad value fails
-at load time with one line naming the file and the dotted key.
+Owns `RunConfig`, the one typed config of a run (`SearchConfig` extended with
+the two sections the search does not know), `load_run_config`, which reads and
+validates a file once, and the schema of the two sections. Validation goes
+through the same strict builder as the rest of the config
+(`search.config.build_section`), so an unknown key or a bad value fails at load
+time with one line naming the file and the dotted key.
 
     funnel:
       top_k: 10                 # programs by search fitness entering the first stage
@@ -31,10 +33,12 @@ at load time with one line naming the file and the dotted key.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
-from search.config import ConfigError, _build  # the one strict builder of the project
+from search.config import ConfigError, SearchConfig, build_section, read_config
 
 
 def _range(low: float | None = None, high: float | None = None) -> dict:
@@ -103,6 +107,44 @@ class MetavalConfig:
     lr_multipliers: tuple[float, ...] = (1.0,)
 
 
+@dataclass(frozen=True)
+class RunConfig(SearchConfig):
+    """One run: the search's config, and the funnel and meta-validation after and
+    during it (None: not run). Anything taking a `SearchConfig` takes this."""
+
+    funnel: FunnelConfig | None = None
+    metaval: MetavalConfig | None = None
+
+    def search_config(self) -> SearchConfig:
+        """The search's sections alone."""
+        names = [f.name for f in dataclasses.fields(SearchConfig)]
+        return SearchConfig(**{n: getattr(self, n) for n in names})
+
+
+def load_run_config(path: str | Path, overrides: list[str] = ()) -> RunConfig:
+    """Read, override and validate a run's config file, every section, once.
+
+    Raises:
+        ConfigError: one line naming the file and the key.
+    """
+    return run_config_from_dict(read_config(path, overrides), str(path))
+
+
+def run_config_from_dict(raw: dict[str, Any], source: str = "<config>") -> RunConfig:
+    """Validate a plain dict (as read from YAML) into a `RunConfig`."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of keys to values")
+    raw = dict(raw)
+    funnel_raw, metaval_raw = raw.pop("funnel", None), raw.pop("metaval", None)
+    search = build_section(SearchConfig, raw, source, "")
+    funnel = funnel_config(funnel_raw, source)
+    metaval = metaval_config(metaval_raw, source)
+    names = [f.name for f in dataclasses.fields(SearchConfig)]
+    return RunConfig(
+        **{n: getattr(search, n) for n in names}, funnel=funnel, metaval=metaval
+    )
+
+
 def funnel_config(raw: dict[str, Any] | None, source: str = "<config>") -> FunnelConfig | None:
     """Validate the `funnel` section (None stays None).
 
@@ -116,11 +158,12 @@ def funnel_config(raw: dict[str, Any] | None, source: str = "<config>") -> Funne
     raw = dict(raw)
     stages_raw = raw.pop("stages", None)
     ablation_raw = raw.pop("ablation", None)
-    config = _build(FunnelConfig, raw, source, "funnel.")
+    config = build_section(FunnelConfig, raw, source, "funnel.")
     if not isinstance(stages_raw, list) or not stages_raw:
         raise ConfigError(f"{source}: `funnel.stages` must be a non-empty list of stages")
     stages = tuple(
-        _build(StageConfig, s, source, f"funnel.stages[{i}].") for i, s in enumerate(stages_raw)
+        build_section(StageConfig, s, source, f"funnel.stages[{i}].")
+        for i, s in enumerate(stages_raw)
     )
     for i, stage in enumerate(stages):
         if not stage.tasks:
@@ -135,7 +178,7 @@ def funnel_config(raw: dict[str, Any] | None, source: str = "<config>") -> Funne
             raise ConfigError(f"{source}: `funnel.ablation` must be a mapping")
         ablation_raw = dict(ablation_raw)
         mults = ablation_raw.pop("lr_multipliers", None)
-        ablation = _build(AblationConfig, ablation_raw, source, "funnel.ablation.")
+        ablation = build_section(AblationConfig, ablation_raw, source, "funnel.ablation.")
         if mults is not None:
             ok = isinstance(mults, list) and mults and all(
                 isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in mults
@@ -157,7 +200,7 @@ def metaval_config(raw: dict[str, Any] | None, source: str = "<config>") -> Meta
     """
     if raw is None:
         return None
-    config = _build(MetavalConfig, raw, source, "metaval.")
+    config = build_section(MetavalConfig, raw, source, "metaval.")
     _check_task(config.task, source, "metaval.task")
     return config
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 
-from search.config import SearchConfig, config_from_dict
+from funnel.config import RunConfig, run_config_from_dict
 
 SMOKE_POPULATION = 16
 SMOKE_TOURNAMENT = 4
@@ -33,7 +33,7 @@ def smaller_task(name: str) -> str:
     return name
 
 
-def smoke_config(config: SearchConfig) -> SearchConfig:
+def smoke_config(config: RunConfig) -> RunConfig:
     """`config` with every budget shrunk (see the module docstring)."""
     raw = copy.deepcopy(config.to_dict())
     raw["name"] = f"{config.name}-smoke"
@@ -69,4 +69,4 @@ def smoke_config(config: SearchConfig) -> SearchConfig:
             if isinstance(mults, list) and len(mults) > 3:
                 middle = len(mults) // 2
                 ablation["lr_multipliers"] = mults[middle - 1 : middle + 2]
-    return config_from_dict(raw, f"{config.name} (smoke)")
+    return run_config_from_dict(raw, f"{config.name} (smoke)")

@@ -28,12 +28,13 @@ from dsl.program import Program
 from dsl.simplify import simplify
 from funnel.ablation import ablate as ablate_program
 from funnel.ablation import task_score
-from funnel.config import funnel_config, metaval_config
+from funnel.config import RunConfig
 from funnel.lion_family import match_lion
 from funnel.metaval import MetavalHook, overfit_onset, read_points
 from funnel.stages import FunnelOutcome, run_funnel
 from search.errors import UserError
 from search.loop import RunOutcome, SearchRunner
+from search.preflight import check_run_config
 from search.progress import Progress
 from search.run_lock import check_unlocked, run_lock
 from search.store import (
@@ -134,14 +135,14 @@ def finish_run(store: RunStore, config, evaluator, log: Log = print) -> dict:
 # -- phases ---------------------------------------------------------------------
 
 
-def validate(config, source: str) -> None:
-    """Check the `funnel` and `metaval` sections before anything runs.
+def validate(config: RunConfig, source: str) -> None:
+    """What the config's schema cannot check, before anything is created: the
+    proxy tasks exist, and the seed program loads and fits the executor.
 
     Raises:
         ConfigError: one line naming `source` and the key.
     """
-    funnel_config(config.funnel, source)
-    metaval_config(config.metaval, source)
+    check_run_config(config, source)
 
 
 def make_evaluator(config, address: str | None, connect_timeout_s: float | None = None):
@@ -175,7 +176,7 @@ def search(
 ) -> RunOutcome:
     """Regularized evolution to the config's budget (resuming what `store` holds),
     meta-validating the best as it goes if the config has a `metaval` section."""
-    metaval = metaval_config(config.metaval)
+    metaval = config.metaval
     hooks = [] if metaval is None else [MetavalHook(metaval, config.tasks.executor_length)]
     every = {} if status_every_s is None else {"status_every_s": status_every_s}
     progress = Progress(config.max_candidates, enabled=not quiet, **every)
@@ -204,7 +205,7 @@ def funnel(
     store: RunStore, config, evaluator, log: Log = print
 ) -> tuple[FunnelOutcome, int | None, str | None]:
     """The funnel's stages; the chosen program (the winner, else the search's best)."""
-    spec = funnel_config(config.funnel, str(store.config_path))
+    spec = config.funnel
     outcome = run_funnel(
         store, spec, evaluator, config.tasks.executor_length, config.seed_program, log
     )
@@ -218,7 +219,7 @@ def ablate(
     program: Program, store: RunStore, config, log: Log = print
 ) -> tuple[Program, dict | None]:
     """Fitness-based removal (if the funnel has an `ablation` section), then simplify."""
-    spec = funnel_config(config.funnel, str(store.config_path))
+    spec = config.funnel
     if spec.ablation is None:
         return simplify(program), None
     a = spec.ablation
@@ -230,7 +231,7 @@ def ablate(
 
     ablation = ablate_program(
         program, score, a.tolerance, a.task, a.num_seeds, a.tune_rounds,
-        rng=np.random.default_rng(config.seed), progress=log,
+        rng=np.random.default_rng(config.seed),
     )
     log(ablation.table())
     return simplify(ablation.final), ablation.to_dict()
@@ -261,7 +262,7 @@ def verdict(final: Program, store: RunStore, config, stages: list[dict]) -> dict
         first.pop("family_ids", None)
     points = read_points(store)
     if points and config.metaval:
-        patience = metaval_config(config.metaval).patience
+        patience = config.metaval.patience
         result["meta_overfit_began_at"] = overfit_onset(points, patience)
     return result
 

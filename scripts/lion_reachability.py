@@ -17,7 +17,7 @@ import time
 
 from dsl.loading import load_program
 from funnel.reachability import format_counts, random_walks
-from search.config import load_config
+from funnel.config import load_run_config
 from search.scoring import ScorerSpec, build_scorer
 
 
@@ -31,7 +31,7 @@ def main(argv: list[str]) -> int:
         "--score", type=int, default=0, help="score up to N Lion-family programs per step"
     )
     args = parser.parse_args(argv)
-    config = load_config(args.config)
+    config = load_run_config(args.config)
     start = load_program(config.seed_program, config.max_length)
     began = time.perf_counter()
     counts = random_walks(config, start, args.walks, args.steps, args.seed)

@@ -22,11 +22,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsl.loading import load_program
 from dsl.program import Program
 from search.config import SearchConfig
 from search.errors import UserError
 from search.evaluators import Evaluator
+from search.programs import load_named
 from search.progress import Progress
 from search.records import Candidate, Result
 from search.recovery import restore_evolution
@@ -77,7 +77,7 @@ class SearchRunner:
         self.hooks = hooks or []
         # One-line notices for the user (stderr by default).
         self.notify = notify or (lambda line: print(line, file=sys.stderr, flush=True))
-        seed = load_program(config.seed_program, config.max_length)
+        seed = load_named(config.seed_program, config.max_length)
         self.evolution, problem = restore_evolution(config, seed, store)
         if problem:
             self.notify(

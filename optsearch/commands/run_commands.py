@@ -50,7 +50,7 @@ def register(subparsers) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from search.config import load_config
+    from funnel.config import load_run_config as load_config
 
     if args.resume:
         run_dir = Path(args.resume)
