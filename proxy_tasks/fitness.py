@@ -149,7 +149,7 @@ class TaskScorer:
             )
         self.time_budget_s = float(time_budget_s)
         self._program: TaskProgram | None = None
-        self._warm = False
+        self._warm: set[int] = set()  # numbers of variants compiled for
 
     def config(self) -> dict:
         """The constructor arguments: all a worker needs to rebuild this scorer."""
@@ -176,15 +176,23 @@ class TaskScorer:
     def num_runs(self) -> int:
         return self.num_seeds * len(self.lr_multipliers)
 
-    def warmup(self) -> float:
-        """Compile (if not yet) by scoring a valid program; returns seconds taken."""
+    def warmup(self, num_variants: int = 1) -> float:
+        """Compile (if not yet) for `num_variants` constant variants by scoring a
+        valid program; returns seconds taken.
+
+        Every number of variants is its own compiled shape, so scoring warms up
+        each one it meets before its clock starts: compiling is never a
+        candidate's time.
+        """
         from dsl.library import load_builtin
 
         start = time.perf_counter()
-        if not self._warm:
+        if num_variants not in self._warm:
             self._compiled()
-            self._run(encode(load_builtin("sgd"), self.max_length), 0, math.inf)
-            self._warm = True
+            code = encode(load_builtin("sgd"), self.max_length)
+            consts = np.repeat(np.asarray(code.consts, np.float32)[None], num_variants, 0)
+            self._run(code, 0, math.inf, consts=consts)
+            self._warm.add(num_variants)
         return time.perf_counter() - start
 
     def _compiled(self) -> TaskProgram:
@@ -220,7 +228,7 @@ class TaskScorer:
         except (InvalidProgram, ValueError) as exc:
             return _failure("invalid", str(exc), start), np.array([WORST_FITNESS])
         try:
-            self.warmup()
+            self.warmup(len(consts))
             start = time.perf_counter()  # compiling is not the candidate's time
             return self._run(code, seed, start + self.time_budget_s, start, consts)
         except Exception as exc:  # noqa: BLE001 -- a candidate's crash is data
@@ -423,13 +431,20 @@ class MultiTaskScorer:
         )
 
     def warmup(self) -> float:
-        return sum(scorer.warmup() for scorer in self.scorers.values())
+        seconds = sum(scorer.warmup() for scorer in self.scorers.values())
+        if self.tuning.enabled:  # tuning tasks also score every variant at once
+            tuners = list(self.scorers.values())
+            for scorer in tuners if self.tuning.on == "all" else tuners[:1]:
+                seconds += scorer.warmup(1 + self.tuning.num_draws)
+        return seconds
 
     def score(self, program: Program, seed: int = 0) -> Evaluation:
+        variants = constant_variants(program, self.tuning, seed)
+        if variants is not None and self.tuning.on == "all":
+            return self._score_tuned_on_all(program, variants, seed)
         start = time.perf_counter()
         metrics: dict[str, float] = {}
         total = 0.0
-        variants = constant_variants(program, self.tuning, seed)
         picked = None  # the constants row every task after the first scores
         for name, scorer in self.scorers.items():
             rows = variants if picked is None else picked[None]
@@ -455,6 +470,45 @@ class MultiTaskScorer:
         constants = None
         if picked is not None and metrics.get("tuned_variant", 0.0) > 0:
             constants = tuple(float(c) for c in picked)
+        return Evaluation(
+            "ok", fitness, metrics, time.perf_counter() - start, constants=constants
+        )
+
+    def _score_tuned_on_all(self, program: Program, variants, seed: int) -> Evaluation:
+        """Every variant on every task; the best weighted fitness is picked."""
+        start = time.perf_counter()
+        totals = np.zeros(len(variants))
+        results = {}
+        for name, scorer in self.scorers.items():
+            result, by_variant = scorer.score_variants(program, variants, seed)
+            if not result.ok:
+                return Evaluation(
+                    result.status, WORST_FITNESS, {}, time.perf_counter() - start,
+                    f"{name}: {result.message}",
+                )
+            totals += self.task_weights[name] * by_variant
+            results[name] = (result, by_variant)
+        best = int(np.argmax(totals))  # ties: the program's own constants
+        metrics: dict[str, float] = {
+            "tuning_gain": float(totals[best] - totals[0]) / sum(self.task_weights.values())
+            if np.isfinite(totals[0]) else 0.0,
+            "tuned_variant": float(best),
+        }
+        for name, (result, by_variant) in results.items():
+            metrics[name] = float(by_variant[best])
+            # A task's detailed metrics describe its own best variant; keep them
+            # only where that is the pick.
+            if int(result.metrics.get("variant", 0)) == best:
+                metrics.update(
+                    {f"{name}/{k}": v for k, v in result.metrics.items() if k != "variant"}
+                )
+        fitness = float(totals[best]) / sum(self.task_weights.values())
+        if not np.isfinite(fitness):
+            return Evaluation(
+                "nonfinite", WORST_FITNESS, metrics, time.perf_counter() - start,
+                "no constant variant ran on every task",
+            )
+        constants = tuple(float(c) for c in variants[best]) if best > 0 else None
         return Evaluation(
             "ok", fitness, metrics, time.perf_counter() - start, constants=constants
         )

@@ -32,14 +32,21 @@ class ConstantTuning:
         num_draws: perturbed variants besides the program's own constants (0 = off).
         scale: spread of a perturbation, in powers of two (logit nats for interp
             weights); 1 is the paper's constant mutation, x 2^N(0, 1).
+        on: "first" picks the variant on the mix's first task and scores only
+            the pick on the others (cheap); "all" scores every variant on every
+            task and picks by the weighted fitness, so constants that only suit
+            one horizon (a large lr wins 100 steps and loses 300) are not picked.
     """
 
     num_draws: int = 0
     scale: float = 1.0
+    on: str = "first"
 
     def __post_init__(self):
         if self.num_draws < 0 or not self.scale > 0:
             raise ValueError("num_draws must be >= 0 and scale > 0")
+        if self.on not in ("first", "all"):
+            raise ValueError(f"tuning on must be 'first' or 'all', got {self.on!r}")
 
     @property
     def enabled(self) -> bool:

@@ -84,6 +84,9 @@ class TasksConfig:
     # best copy's constants are written into the child. 0 turns it off.
     constant_draws: int = field(default=0, metadata=_range(0, 64))
     constant_scale: float = field(default=1.0, metadata=_range(0.01, 10))
+    # Which tasks pick the tuned constants: the first proxy task only (cheap), or
+    # every proxy task by the weighted fitness (each variant runs on all).
+    constant_tuning_on: Literal["first", "all"] = "first"
 
 
 @dataclass(frozen=True)

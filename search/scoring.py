@@ -30,6 +30,7 @@ class ScorerSpec:
     # Per-candidate constant tuning (`proxy_tasks.tuning`): draws and their spread.
     constant_draws: int = 0
     constant_scale: float = 1.0
+    constant_tuning_on: str = "first"
 
     @staticmethod
     def from_config(config: SearchConfig) -> "ScorerSpec":
@@ -41,6 +42,7 @@ class ScorerSpec:
             lr_multipliers=tuple(config.tasks.lr_multipliers),
             constant_draws=config.tasks.constant_draws,
             constant_scale=config.tasks.constant_scale,
+            constant_tuning_on=config.tasks.constant_tuning_on,
         )
 
 
@@ -51,7 +53,9 @@ def build_scorer(spec: ScorerSpec):
 
     return MultiTaskScorer(
         dict(spec.task_weights),
-        tuning=ConstantTuning(spec.constant_draws, spec.constant_scale),
+        tuning=ConstantTuning(
+            spec.constant_draws, spec.constant_scale, spec.constant_tuning_on
+        ),
         max_length=spec.executor_length,
         num_seeds=spec.num_seeds,
         time_budget_s=spec.time_budget_s,

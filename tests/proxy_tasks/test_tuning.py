@@ -1,0 +1,91 @@
+"""Per-candidate constant tuning: variants in one call, the best kept, deterministic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dsl.constants import constant_slots, with_constants
+from dsl.library import load_builtin
+from proxy_tasks.fitness import MultiTaskScorer, TaskScorer
+from proxy_tasks.tuning import ConstantTuning, constant_variants
+
+TASK = "ill-conditioned"  # the cheapest task: a linear model
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    return TaskScorer(TASK, max_length=16, num_seeds=2)
+
+
+def test_each_variant_scores_as_that_program_would_alone(scorer):
+    adamw = load_builtin("adamw")
+    own = [s.value for s in constant_slots(adamw)]
+    slower = [own[0], own[1], own[2], own[3] * 0.1]  # lr scale / 10
+    evaluation, by_variant = scorer.score_variants(adamw, np.array([own, slower]))
+    alone = [scorer.score(with_constants(adamw, row)).fitness for row in (own, slower)]
+    assert by_variant == pytest.approx(alone, abs=1e-5)
+    assert evaluation.fitness == pytest.approx(max(alone), abs=1e-5)
+    assert evaluation.metrics["variant"] == float(np.argmax(alone))
+
+
+def test_tuning_keeps_the_best_constants_and_writes_them_back():
+    mix = MultiTaskScorer({TASK: 1.0}, ConstantTuning(8, 2.0), max_length=16, num_seeds=2)
+    adamw = load_builtin("adamw")
+    tuned = mix.score(adamw)
+    untuned = MultiTaskScorer({TASK: 1.0}, max_length=16, num_seeds=2).score(adamw)
+    assert tuned.ok and tuned.fitness >= untuned.fitness
+    assert tuned.constants is not None, "8 draws at 2 octaves should beat lr 1e-3 here"
+    child = with_constants(adamw, tuned.constants)
+    again = MultiTaskScorer({TASK: 1.0}, max_length=16, num_seeds=2).score(child)
+    assert again.fitness == pytest.approx(tuned.fitness, abs=1e-5)
+
+
+def test_tuning_is_a_function_of_the_program_text_and_seed():
+    program = load_builtin("lion")
+    tuning = ConstantTuning(6, 1.0)
+    a, b = constant_variants(program, tuning), constant_variants(program, tuning)
+    assert (a == b).all() and a.shape == (7, len(constant_slots(program)))
+    assert not (constant_variants(program, tuning, seed=1) == a).all()
+    assert (a[0] == [s.value for s in constant_slots(program)]).all()
+
+
+def test_no_variants_without_tuning_or_without_live_constants():
+    assert constant_variants(load_builtin("adamw"), ConstantTuning()) is None
+    assert constant_variants(load_builtin("signsgd"), ConstantTuning(4)) is not None
+    from dsl.parser import parse
+
+    bare = parse("def train(w, g, m, v, lr):\n    update = g * lr\n    return update, m, v\n")
+    assert constant_variants(bare, ConstantTuning(4)) is None
+
+
+def test_a_mix_tunes_on_its_first_task_and_scores_the_pick_on_the_rest():
+    mix = MultiTaskScorer(
+        {TASK: 1.0, "heavy-tail-regression": 1.0},
+        ConstantTuning(4, 2.0), max_length=16, num_seeds=2,
+    )
+    result = mix.score(load_builtin("adamw"))
+    assert result.ok
+    assert {"tuning_gain", "tuned_variant", TASK, "heavy-tail-regression"} <= set(
+        result.metrics
+    )
+    assert result.metrics["tuning_gain"] >= 0
+
+
+def test_tuning_on_all_tasks_picks_by_the_weighted_fitness_of_every_variant():
+    weights = {TASK: 1.0, "heavy-tail-regression": 2.0}
+    tuning = ConstantTuning(3, 2.0, on="all")
+    mix = MultiTaskScorer(weights, tuning, max_length=16, num_seeds=2)
+    adamw = load_builtin("adamw")
+    result = mix.score(adamw)
+    assert result.ok
+    rows = constant_variants(adamw, tuning)
+    alone = {
+        name: TaskScorer(name, max_length=16, num_seeds=2).score_variants(adamw, rows)[1]
+        for name in weights
+    }
+    totals = sum(w * alone[name] for name, w in weights.items()) / 3.0
+    best = int(np.argmax(totals))
+    assert result.metrics["tuned_variant"] == best
+    assert result.fitness == pytest.approx(totals[best], abs=1e-5)
+    assert (result.constants is None) == (best == 0)
