@@ -7,6 +7,7 @@ import pytest
 
 from dsl import InvalidProgram, check
 from dsl.library import load_builtin
+from dsl.ops import OPS
 from search.mutation import MUTATIONS, MutationContext, choose_mutation, mutate_constant
 
 CONTEXT = MutationContext(max_length=20)
@@ -98,3 +99,50 @@ def test_mutations_are_deterministic_for_a_seed():
     a = [MUTATIONS["insert"](np.random.default_rng(7), parent, CONTEXT) for _ in range(2)]
     assert a[0] == a[1]
 
+
+
+def _differences(parent, child):
+    return [
+        (a, b) for a, b in zip(parent.statements, child.statements) if a != b
+    ]
+
+
+@pytest.mark.parametrize("name", ["change_op", "randomize"])
+def test_op_changing_mutations_rewrite_one_statement_and_keep_its_target(name):
+    rng = np.random.default_rng(1)
+    parent = load_builtin("adamw")
+    for _ in range(300):
+        child = MUTATIONS[name](rng, parent, CONTEXT)
+        assert len(child) == len(parent)
+        changed = _differences(parent, child)
+        assert len(changed) <= 1
+        for old, new in changed:
+            assert new.target == old.target
+
+
+def test_change_op_keeps_the_arguments_that_still_fit():
+    # `update = m / sqrt_v` -> a unary op keeps `m`: the first step from AdamW
+    # towards a sign method is one change_op away.
+    rng = np.random.default_rng(2)
+    parent = load_builtin("adamw")
+    index = next(i for i, st in enumerate(parent) if st.op == "divide")
+    seen = set()
+    for _ in range(3000):
+        child = MUTATIONS["change_op"](rng, parent, CONTEXT)
+        new = child.statements[index]
+        if new != parent.statements[index] and len(new.args) == 1:
+            assert new.args[0].to_text() == "m"
+            seen.add(new.op)
+    assert "sign" in seen
+
+
+@pytest.mark.parametrize("name", ["change_op", "randomize"])
+def test_op_changing_mutations_only_write_ops_of_the_subset(name):
+    ops = OPS.subset(["add", "multiply", "sign", "interp", "sqrt"])
+    context = MutationContext(ops=ops, max_length=20)
+    rng = np.random.default_rng(3)
+    parent = load_builtin("adamw")
+    for _ in range(300):
+        child = MUTATIONS[name](rng, parent, context)
+        for old, new in _differences(parent, child):
+            assert new.op in ops
