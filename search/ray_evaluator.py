@@ -31,10 +31,13 @@ the same results for the same candidates, so the search loop is unchanged:
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
 import os
 import socket
+import sys
+import threading
 import time
 import warnings
 from contextlib import contextmanager
@@ -137,11 +140,14 @@ def exc_line(exc: BaseException) -> str:
 
 
 class _Quiet(logging.Filter):
-    """Drops Ray's notice that a new local cluster uses token auth (it does; we
-    keep it): the notice says nothing a user of our embedded instance must act on."""
+    """Drops Ray's notices that ask nothing of the user: a new local cluster uses
+    token auth (it does; we keep it), and `ray.init` off the main thread sets no
+    SIGTERM handler (the search loop sets its own)."""
+
+    EXPECTED = ("Token authentication is enabled for", "SIGTERM handler is not set")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("Token authentication is enabled for")
+        return not record.getMessage().startswith(self.EXPECTED)
 
 
 @contextmanager
@@ -151,9 +157,13 @@ def _quiet_start():
     JAX warns "os.fork() was called" on every fork; Ray forks only to exec its own
     servers, so no JAX state is used in the child.
     """
-    auth_logger = logging.getLogger("ray._private.authentication.authentication_token_setup")
+    loggers = [
+        logging.getLogger("ray._private.authentication.authentication_token_setup"),
+        logging.getLogger("ray._private.worker"),
+    ]
     quiet = _Quiet()
-    auth_logger.addFilter(quiet)
+    for logger in loggers:
+        logger.addFilter(quiet)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings(
@@ -161,7 +171,62 @@ def _quiet_start():
             )
             yield
     finally:
-        auth_logger.removeFilter(quiet)
+        for logger in loggers:
+            logger.removeFilter(quiet)
+
+
+def join_cluster(address: str, timeout_s: float) -> None:
+    """`ray.init` on the cluster at `address`, or one line within `timeout_s`.
+
+    Nothing listening is found by `wait_for_cluster` before Ray dials. Something
+    listening that never answers as Ray (another server on the port) would keep
+    `ray.init` retrying for minutes, so it runs in a thread we stop waiting for,
+    with Ray's reconnect lines (written by its C++ core straight to file
+    descriptor 2) sent to /dev/null meanwhile.
+
+    Raises:
+        NoCluster: no Ray cluster answered in time.
+    """
+    started = time.monotonic()
+    target = wait_for_cluster(address, timeout_s)
+    done = threading.Event()
+    failure: list[BaseException] = []
+
+    def connect() -> None:
+        try:
+            ray.init(address=target, log_to_driver=False, configure_logging=False)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            failure.append(exc)
+        finally:
+            done.set()
+
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    answered = False
+    try:
+        threading.Thread(target=connect, name="ray-connect", daemon=True).start()
+        answered = done.wait(max(0.1, timeout_s - (time.monotonic() - started)))
+    finally:
+        if answered:
+            os.dup2(saved, 2)
+            os.close(saved)
+        else:
+            # The abandoned connect keeps retrying until the process exits (now,
+            # with our one line): its lines stay on /dev/null, ours go to the
+            # real stderr.
+            sys.stderr.flush()
+            sys.stderr = os.fdopen(saved, "w", buffering=1)
+            # Ray's exit hook would wait for the abandoned connect to give up.
+            atexit.unregister(ray.shutdown)
+        os.close(devnull)
+    if not answered:
+        raise NoCluster(
+            f"no Ray cluster at {address}: {target} accepts connections but did not "
+            f"answer as Ray within {timeout_s:g} s (see --connect-timeout)"
+        )
+    if failure:
+        raise failure[0]
 
 
 def _thread_env(cpus: float) -> dict[str, str]:
@@ -224,8 +289,7 @@ class RayEvaluator:
         if not ray.is_initialized():
             with _quiet_start():
                 if address:
-                    target = wait_for_cluster(address, connect_timeout_s)
-                    ray.init(address=target, log_to_driver=False, configure_logging=False)
+                    join_cluster(address, connect_timeout_s)
                 else:
                     self._cluster_mode = _single_node_on_loopback()
                     ray.init(

@@ -64,6 +64,25 @@ def test_run_with_an_address_where_nothing_listens_is_one_line_and_creates_nothi
     assert not (tmp_path / "r").exists()
 
 
+def test_a_server_that_is_not_ray_at_the_address_is_one_line_within_the_timeout(
+    config, tmp_path
+):
+    # Accepts connections (the kernel completes them) and never says a word.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.2", 0))  # loopback, under an address Ray leaves as is
+        silent.listen(16)
+        address = f"127.0.0.2:{silent.getsockname()[1]}"
+        result = optsearch(
+            "run", str(config), "--run-dir", str(tmp_path / "r"), "--address", address,
+            "--connect-timeout", "2", timeout=120,
+        )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"optsearch run: error: no Ray cluster at {address}")
+    assert "did not answer as Ray within 2 s" in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr  # Ray's retry lines stay hidden
+    assert not (tmp_path / "r").exists()
+
+
 def test_the_connect_timeout_must_be_a_positive_number(config):
     result = optsearch("run", str(config), "--address", "auto", "--connect-timeout", "nan")
     assert result.returncode == 2 and "positive number of seconds" in result.stderr
