@@ -112,6 +112,8 @@ def launch(
     ended = pipeline.run(
         config, run_dir, address=address, quiet=quiet, source=source, fresh=fresh,
         connect_timeout_s=connect_timeout_s, status_every_s=status_every_s,
+        # Flushed: in a log shared with stderr, lines keep their order.
+        log=lambda line: print(line, flush=True),
     )
     outcome = ended.search
     print(
