@@ -161,3 +161,48 @@ def test_a_stale_address_file_is_ignored(config, tmp_path):
         else:
             ADDRESS_FILE.write_text(saved)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.slow
+def test_ray_processes_outliving_a_killed_driver_do_not_hold_the_run(config, tmp_path):
+    import sqlite3
+    import sys
+
+    run_dir = tmp_path / "r"
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "optsearch", "run", str(config), "max_candidates=100000",
+         "--run-dir", str(run_dir), "--quiet", "evaluator.kind=ray", "evaluator.workers=1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+    def told() -> int:
+        try:
+            with sqlite3.connect(run_dir / "candidates.sqlite", timeout=1) as db:
+                return db.execute("SELECT COUNT(told_seq) FROM candidates").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+
+    deadline = time.time() + 300
+    while told() < 3:
+        assert driver.poll() is None and time.time() < deadline, "the run did not start"
+        time.sleep(0.1)
+    survivors = descendants(driver.pid) - {driver.pid}
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    try:
+        # Ray's agents are still alive now; none holds the lock or the database.
+        for pid in survivors:
+            try:
+                fds = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+            except (FileNotFoundError, ProcessLookupError, PermissionError):
+                continue
+            assert not any(str(run_dir) in target for target in fds), (pid, fds)
+        resumed = optsearch("run", "--resume", str(run_dir), f"max_candidates={told() + 3}",
+                            "--quiet")
+        assert resumed.returncode == 0, resumed.stderr
+    finally:
+        for pid in survivors:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
