@@ -27,11 +27,22 @@ COMMAND_MODULES = [
 ]
 
 
+def version() -> str:
+    """The installed package's version (what `pip install -e .` recorded)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("optsearch")
+    except metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="optsearch",
         description="Discover optimizers by evolutionary program search.",
     )
+    parser.add_argument("--version", action="version", version=f"optsearch {version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name in COMMAND_MODULES:
