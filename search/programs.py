@@ -17,8 +17,9 @@ from search.store import DB_FILE, RunStore
 
 
 def candidate_text(spec: str) -> str | None:
-    """The program text of candidate `RUN_DIR:ID`, or None if `spec` is not of
-    that form (its part before the last colon is not a directory).
+    """The program text of candidate `RUN_DIR:ID` as the search kept it (with
+    the constants tuning wrote in), or None if `spec` is not of that form (its
+    part before the last colon is not a directory).
 
     Raises:
         UserError: the directory holds no run, the id is not a number, or the run
@@ -35,7 +36,7 @@ def candidate_text(spec: str) -> str | None:
         raise UserError(f"{run_dir}: not a run directory (no {DB_FILE})")
     store = RunStore(run_dir)
     try:
-        text = store.program_text(candidate_id)
+        text = store.kept_program(candidate_id)
     finally:
         store.close()
     if text is None:

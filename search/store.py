@@ -37,7 +37,7 @@ import yaml
 
 from proxy_tasks.floats import from_nullable, nullable
 from search.errors import UserError
-from search.records import Candidate, Result
+from search.records import TUNED_CONSTANTS, Candidate, Result, tuned_program
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS candidates (
@@ -378,7 +378,9 @@ class RunStore:
             " GROUP BY COALESCE(fingerprint, hash) ORDER BY fitness DESC, MIN(id) ASC LIMIT ?",
             (count,),
         ).fetchall()
-        return [(i, f, text, json.loads(m or "{}")) for i, f, text, m in rows]
+        # The program as the search kept it: tuned constants written in.
+        decoded = [(i, f, text, json.loads(m or "{}")) for i, f, text, m in rows]
+        return [(i, f, kept_text(text, m), m) for i, f, text, m in decoded]
 
     def row(self, candidate_id: int) -> tuple[int, int | None, str, float | None, str, str] | None:
         """(id, parent_id, mutation, fitness or None, status, program text), or None."""
@@ -410,6 +412,23 @@ class RunStore:
             " FROM candidates WHERE status = 'ok' AND told_seq IS NOT NULL ORDER BY told_seq"
         ).fetchall()
         return [(i, text, told, created - start, key) for i, text, told, created, key in rows]
+
+    def kept_program(self, candidate_id: int) -> str | None:
+        """A candidate's program as the search kept it: with the constants that
+        constant tuning wrote in (its stored text is what was generated)."""
+        row = self.db.execute(
+            "SELECT program, metrics FROM candidates WHERE id = ?", (candidate_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return kept_text(row[0], json.loads(row[1] or "{}"))
+
+    def evaluations_up_to(self, told_seq: int) -> int:
+        """How many candidates told up to `told_seq` were evaluated (not cache hits)."""
+        return self.db.execute(
+            "SELECT COUNT(*) FROM candidates WHERE told_seq <= ? AND cache_hit = 0",
+            (told_seq,),
+        ).fetchone()[0]
 
     def told_count(self) -> int:
         """How many candidates were told (the seed included)."""
@@ -460,6 +479,15 @@ class RunStore:
     def close(self) -> None:
         self.db.commit()
         self.db.close()
+
+
+def kept_text(text: str, metrics: dict) -> str:
+    """`text` with the tuned constants in `metrics` written in, if any."""
+    if not metrics.get(TUNED_CONSTANTS):
+        return text
+    from dsl.parser import parse
+
+    return tuned_program(parse(text), metrics).to_text()
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -68,3 +68,21 @@ def test_missing_file_exits_2():
     result = run_cli("show", "/no/such/file.py")
     assert result.returncode == 2
     assert "no such program file" in result.stderr
+
+
+def test_show_json_says_whether_any_program_is_lion_and_with_what_constants(tmp_path, capsys):
+    lion_via_reciprocal = tmp_path / "mine.py"
+    lion_via_reciprocal.write_text(
+        "def train(w, g, m, v, lr):\n"
+        "    c = interp(g, m, 0.9)\n    c = reciprocal(c)\n    update = sign(c)\n"
+        "    wd = w * 0.5\n    update = update + wd\n    lr = lr * 0.0003\n"
+        "    update = update * lr\n    m = interp(g, m, 0.99)\n    return update, m, v\n"
+    )
+    assert main(["show", str(lion_via_reciprocal), "--json"]) == 0
+    lion = json.loads(capsys.readouterr().out)["lion"]
+    assert lion["lion_family"] and lion["distinct_betas"]
+    assert (lion["b1"], lion["b2"], lion["weight_decay"], lion["lr_scale"]) == (
+        0.9, 0.99, 0.5, 0.0003
+    )
+    assert main(["show", "adamw", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["lion"]["lion_family"] is False

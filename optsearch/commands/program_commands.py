@@ -86,6 +86,22 @@ def program_summary(program, facts=None) -> dict:
     }
 
 
+def lion_summary(program) -> dict:
+    """The Lion-family verdict on any program, with the constants it found."""
+    from funnel.lion_family import match_lion
+
+    match = match_lion(program)
+    return {
+        "lion_family": match.lion_family,
+        "distinct_betas": match.distinct_betas,
+        "reason": match.reason,
+        "b1": match.b1,
+        "b2": match.b2,
+        "weight_decay": match.weight_decay if match.b1 is not None else None,
+        "lr_scale": match.lr_scale,
+    }
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     if os.path.isdir(args.target):  # False, not OSError, for a name too long
         from optsearch.commands import run_commands
@@ -96,6 +112,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     program = load(args.target)
     facts = analyze(program)
     summary = program_summary(program, facts)
+    summary["lion"] = lion_summary(program)
     if args.json:
         print(json.dumps(summary, indent=1))
         return 0
@@ -110,6 +127,15 @@ def cmd_show(args: argparse.Namespace) -> int:
         f"state slots used: {summary['state_slots_used']} "
         f"({', '.join(summary['state_slots']) or 'none'})"
     )
+    lion = summary["lion"]
+    if lion["lion_family"]:
+        print(
+            f"# Lion family: b1 {lion['b1']:g}, b2 {lion['b2']:g}, weight decay "
+            f"{lion['weight_decay']:g}, lr x {lion['lr_scale']:g}"
+            + ("" if lion["distinct_betas"] else " (b1 = b2: signum)")
+        )
+    else:
+        print(f"# not in the Lion family: {lion['reason']}")
     return 0
 
 

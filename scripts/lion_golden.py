@@ -1,0 +1,154 @@
+"""Does the search re-derive Lion? Run a config over several seeds and say, per seed,
+when the first Lion-family program with b1 != b2 appeared and what the funnel did.
+
+    python scripts/lion_golden.py configs/lion.yaml --seeds 0,1,2,3,4 --runs runs/golden
+    python scripts/lion_golden.py configs/lion.yaml --seeds 0,1 --parallel 2 max_candidates=20000
+    python scripts/lion_golden.py configs/lion.yaml --seeds 0,1,2 --report-only
+
+Each seed is one `optsearch run CONFIG seed=S --run-dir RUNS/seed-S` (resumed if
+its directory exists, skipped if it finished). The table then reads each run's
+database: candidates told, evaluations and wall time up to the first Lion-family
+program (any, and with b1 != b2: Lion proper rather than signum), and from
+`report/final.json` whether the funnel kept a Lion-family program with b1 != b2
+(it beat the seed at every stage by more than the seed spreads) and whether the
+final, ablated program is one. Wall time is seconds since the run's first
+candidate was recorded (compile included, funnel excluded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from dsl.parser import parse
+from funnel.lion_family import match_lion
+from search.store import RunStore
+
+
+def run_seed(config: str, seed: int, run_dir: Path, overrides: list[str]) -> int:
+    """Start or resume one seed's run; returns its exit status."""
+    log = run_dir.with_suffix(".log")
+    if (run_dir / "report" / "final.json").is_file():
+        return 0
+    if run_dir.exists():
+        cmd = [sys.executable, "-m", "optsearch", "run", "--resume", str(run_dir)]
+    else:
+        cmd = [sys.executable, "-m", "optsearch", "run", config, f"seed={seed}",
+               *overrides, "--run-dir", str(run_dir)]
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a") as out:
+        return subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT)
+
+
+def first_lion(store: RunStore) -> dict:
+    """The first told Lion-family program, any and with b1 != b2."""
+    verdicts: dict[str, tuple[bool, bool]] = {}
+    found: dict = {}
+    for cid, text, told, since_start, key in store.told_ok():
+        if key not in verdicts:
+            match = match_lion(parse(text))
+            verdicts[key] = (match.lion_family, match.lion_family and match.distinct_betas)
+        family, distinct = verdicts[key]
+        for name, hit in (("any", family), ("distinct", distinct)):
+            if hit and name not in found:
+                found[name] = {
+                    "id": cid, "told": told, "wall_s": since_start,
+                    "evaluated": store.evaluations_up_to(told),
+                }
+        if "distinct" in found:
+            break
+    return found
+
+
+def funnel_outcome(store: RunStore, run_dir: Path) -> dict:
+    """Whether the funnel kept a b1 != b2 Lion and the final program is one."""
+    path = run_dir / "report" / "final.json"
+    if not path.is_file():
+        return {"finished": False}
+    final = json.loads(path.read_text())
+    stages = final.get("funnel", {}).get("stages", [])
+    kept = []
+    if stages and stages[-1].get("promoted"):
+        for cid in stages[-1]["promoted"]:
+            text = store.kept_program(int(cid))
+            match = match_lion(parse(text)) if text else None
+            if match is not None and match.lion_family and match.distinct_betas:
+                kept.append(int(cid))
+    lion = final.get("lion_match") or {}
+    return {
+        "finished": True,
+        "funnel_kept": kept,
+        "final_is_lion": bool(final.get("lion_family")) and bool(lion.get("distinct_betas")),
+        "final_constants": {k: lion.get(k) for k in ("b1", "b2", "weight_decay", "lr_scale")},
+    }
+
+
+def table(rows: list[dict]) -> str:
+    lines = [
+        "| seed | candidates | first Lion family (told / evaluated / wall) | first b1 != b2 "
+        "(told / evaluated / wall) | funnel kept b1 != b2 | final program is Lion |",
+        "|---|---|---|---|---|---|",
+    ]
+
+    def cell(hit):
+        if not hit:
+            return "never"
+        return f"{hit['told']} / {hit['evaluated']} / {hit['wall_s'] / 60:.1f} min"
+
+    for r in rows:
+        out = r["funnel"]
+        kept = ("yes (" + ", ".join(map(str, out["funnel_kept"])) + ")"
+                if out.get("funnel_kept") else ("no" if out["finished"] else "not run"))
+        final = ("yes" if out.get("final_is_lion") else "no") if out["finished"] else "not run"
+        lines.append(
+            f"| {r['seed']} | {r['candidates']} | {cell(r['first'].get('any'))} | "
+            f"{cell(r['first'].get('distinct'))} | {kept} | {final} |"
+        )
+    reached = sum(1 for r in rows if r["first"].get("distinct"))
+    lines.append(f"\n{reached} of {len(rows)} seeds reached a Lion-family program with b1 != b2.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config")
+    parser.add_argument("overrides", nargs="*", help="KEY=VALUE config overrides")
+    parser.add_argument("--seeds", default="0,1,2,3,4")
+    parser.add_argument("--runs", default="runs/golden", help="folder of the seeds' runs")
+    parser.add_argument("--parallel", type=int, default=1, help="seeds run at once")
+    parser.add_argument("--report-only", action="store_true", help="only read the runs")
+    args = parser.parse_intermixed_args(argv)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    runs = Path(args.runs)
+    if not args.report_only:
+        with ThreadPoolExecutor(args.parallel) as pool:
+            codes = list(pool.map(
+                lambda s: run_seed(args.config, s, runs / f"seed-{s}", args.overrides), seeds
+            ))
+        for seed, code in zip(seeds, codes):
+            if code:
+                print(f"seed {seed}: optsearch run exited {code} (see {runs}/seed-{seed}.log)")
+    rows = []
+    for seed in seeds:
+        run_dir = runs / f"seed-{seed}"
+        if not (run_dir / "candidates.sqlite").is_file():
+            print(f"seed {seed}: no run in {run_dir}")
+            continue
+        store = RunStore(run_dir)
+        try:
+            rows.append({
+                "seed": seed, "candidates": store.told_count(),
+                "first": first_lion(store), "funnel": funnel_outcome(store, run_dir),
+            })
+        finally:
+            store.close()
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
