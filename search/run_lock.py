@@ -36,6 +36,8 @@ def check_unlocked(run_dir: str | Path) -> None:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return
+    except OSError as exc:
+        raise _unusable(Path(run_dir), exc) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
@@ -43,6 +45,13 @@ def check_unlocked(run_dir: str | Path) -> None:
             raise _locked(Path(run_dir), fd) from None
     finally:
         os.close(fd)
+
+
+def _unusable(path: Path, exc: OSError) -> UserError:
+    return UserError(
+        f"{path}: cannot be used as a run directory ({exc.strerror or exc}: "
+        f"{exc.filename or path})"
+    )
 
 
 def _locked(path: Path, fd: int) -> RunLocked:
@@ -61,10 +70,13 @@ def run_lock(run_dir: str | Path) -> Iterator[None]:
         RunLocked: another process holds it (one line, naming its pid).
     """
     path = Path(run_dir)
-    path.mkdir(parents=True, exist_ok=True)
-    # os.open makes a non-inheritable descriptor: processes started under us (Ray's
-    # servers and agents, which may outlive a killed driver) never hold the lock.
-    fd = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        # os.open makes a non-inheritable descriptor: processes started under us
+        # (Ray's servers and agents, which may outlive a killed driver) never hold it.
+        fd = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise _unusable(path, exc) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

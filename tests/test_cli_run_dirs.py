@@ -176,3 +176,12 @@ def test_an_edited_row_is_one_line_on_resume(runs, tmp_path):
         db.execute("UPDATE candidates SET program = 'u = g\n' WHERE told_seq = 30")
     (run_dir / "checkpoint.json").unlink()
     one_line_error(optsearch("run", "--resume", str(run_dir)), "was the run directory edited")
+
+
+def test_a_run_dir_that_cannot_hold_a_run_is_one_line(runs, tmp_path):
+    _, config = runs
+    (tmp_path / "a_file").write_text("")
+    (tmp_path / "lock_is_a_dir" / "lock").mkdir(parents=True)
+    for run_dir in (tmp_path / "a_file", tmp_path / "lock_is_a_dir"):
+        result = optsearch("run", str(config), "--run-dir", str(run_dir))
+        one_line_error(result, "cannot be used as a run directory")
