@@ -10,6 +10,7 @@ int and `tasks.proxy=digits-mlp` a string).
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -23,6 +24,10 @@ from search.errors import UserError
 
 class ConfigError(UserError):
     """A config that cannot be used; one line naming file and key."""
+
+
+#: Largest population (and tournament) a config may ask for.
+MAX_POPULATION = 10**6
 
 
 def _range(low: float | None = None, high: float | None = None) -> dict:
@@ -110,9 +115,11 @@ class SearchConfig:
 
     name: str = "search"
     seed: int = field(default=0, metadata=_range(0))
-    population: int = field(default=1000, metadata=_range(2))
-    tournament: int = field(default=2, metadata=_range(1))
-    max_candidates: int = field(default=10_000, metadata=_range(1))
+    # Bounded so a typo cannot ask for more memory than a machine has (a member
+    # is a few hundred bytes; the paper's population is 1000).
+    population: int = field(default=1000, metadata=_range(2, MAX_POPULATION))
+    tournament: int = field(default=2, metadata=_range(1, MAX_POPULATION))
+    max_candidates: int = field(default=10_000, metadata=_range(1, 10**9))
     max_length: int = field(default=20, metadata=_range(1, 200))
     seed_program: str = "adamw"
     # Op names a mutation may write; empty means all 45.
@@ -152,11 +159,17 @@ def read_config(path: str | Path, overrides: list[str] = ()) -> dict[str, Any]:
     """
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text()) if path.is_file() else None
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
         raise ConfigError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a config") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
     if raw is None:
@@ -179,7 +192,7 @@ def _apply_override(raw: dict, override: str, source: Path) -> None:
     key, _, text = override.partition("=")
     try:
         value = yaml.safe_load(text) if text else None
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         value = text
     node = raw
     parts = key.strip().split(".")
@@ -203,16 +216,55 @@ def build_section(cls, raw: Any, source: str, prefix: str):
         raise ConfigError(f"{source}: `{prefix.rstrip('.') or 'top level'}` must be a mapping")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
-    unknown = sorted(set(raw) - set(fields))
+    # Keys of any YAML type (1, true, null) are compared as text, so two unknown
+    # keys of different types still sort.
+    unknown = sorted((k for k in raw if k not in fields), key=str)
     if unknown:
         raise ConfigError(
-            f"{source}: unknown key `{prefix}{unknown[0]}`; valid keys here: {', '.join(fields)}"
+            f"{source}: unknown key `{prefix}{_key_text(unknown[0])}`; "
+            f"valid keys here: {', '.join(fields)}"
         )
     values = {}
     for name, value in raw.items():
         key = prefix + name
         values[name] = _coerce(hints[name], value, source, key, fields[name].metadata)
-    return cls(**values)
+    built = cls(**values)
+    if cls is SearchConfig:
+        _check_search(built, source)
+    return built
+
+
+def _check_search(config: SearchConfig, source: str) -> None:
+    """Rules across keys of the search's own sections."""
+    from dsl.ops import OPS
+    from search.mutation import MUTATIONS
+
+    if not config.tasks.proxy:
+        raise ConfigError(f"{source}: `tasks.proxy` must name at least one task")
+    unknown = [op for op in config.ops if op not in OPS]
+    if unknown:
+        raise ConfigError(
+            f"{source}: `ops`: unknown op {_show(unknown[0])}; `optsearch ops` lists them"
+        )
+    if not any(getattr(config.mutation, name, 0.0) > 0 for name in MUTATIONS):
+        raise ConfigError(
+            f"{source}: `mutation`: every mutation weight is 0; give at least one of "
+            f"{', '.join(MUTATIONS)} a weight > 0"
+        )
+
+
+def _key_text(key: Any) -> str:
+    """A key as the user wrote it (a string bare, anything else as its repr)."""
+    return key[:60] if isinstance(key, str) else _show(key)
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    """A value for an error line: its repr, cut short (a config can hold anything)."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = f"<a deeply nested {type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _coerce(hint, value, source: str, key: str, meta) -> Any:
@@ -228,18 +280,28 @@ def _coerce(hint, value, source: str, key: str, meta) -> Any:
     if origin is Literal:
         if value not in args:
             choices = ", ".join(repr(a) for a in args)
-            raise ConfigError(f"{source}: `{key}` is {value!r}; valid choices: {choices}")
+            raise ConfigError(f"{source}: `{key}` is {_show(value)}; valid choices: {choices}")
         return value
     if origin is dict:
         if key == "tasks.proxy" and isinstance(value, (str, list)):
             # Shorthand: one task name, or a list of names with equal weights.
-            value = {value: 1.0} if isinstance(value, str) else {n: 1.0 for n in value}
+            names = [value] if isinstance(value, str) else value
+            if not all(isinstance(n, str) for n in names):
+                raise ConfigError(
+                    f"{source}: `{key}` must be a task name, a list of names or a "
+                    f"mapping of names to weights, got {_show(value)}"
+                )
+            value = {n: 1.0 for n in names}
         if value is None:
             return None
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: `{key}` must be a mapping, got {type(value).__name__}")
         if args and args[1] is float:
-            return {str(k): _number(v, float, source, f"{key}.{k}", {"min": 0}) for k, v in value.items()}
+            # A weight of 0 would name a task that never counts: a mistake.
+            return {
+                str(k): _number(v, float, source, f"{key}.{k}", {"min": 0, "positive": True})
+                for k, v in value.items()
+            }
         return dict(value)
     if origin is tuple:
         if args and args[0] is float:
@@ -254,27 +316,35 @@ def _coerce(hint, value, source: str, key: str, meta) -> Any:
         return tuple(value)
     if hint is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{source}: `{key}` must be true or false, got {value!r}")
+            raise ConfigError(f"{source}: `{key}` must be true or false, got {_show(value)}")
         return value
     if hint in (int, float):
         return _number(value, hint, source, key, meta)
     if hint is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{source}: `{key}` must be a string, got {value!r}")
+            raise ConfigError(f"{source}: `{key}` must be a string, got {_show(value)}")
         return value
     return value
 
 
 def _number(value, kind, source: str, key: str, meta) -> Any:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind is int and ok and float(value).is_integer():
+    # (An int is exact at any size; float() of a 400-digit int would overflow.)
+    if kind is int and ok and (isinstance(value, int) or value.is_integer()):
         value = int(value)
     elif kind is int or not ok:
-        raise ConfigError(f"{source}: `{key}` must be {'an integer' if kind is int else 'a number'}, got {value!r}")
+        what = "an integer" if kind is int else "a number"
+        raise ConfigError(f"{source}: `{key}` must be {what}, got {_show(value)}")
+    if kind is float and isinstance(value, int) and abs(value) > 2**1023:
+        value = math.inf if value > 0 else -math.inf  # what float() would overflow to
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{source}: `{key}` is {_show(value)}; it must be a finite number")
+    if meta.get("positive") and value <= 0:
+        raise ConfigError(f"{source}: `{key}` is {_show(value)}; it must be > 0")
     low, high = meta.get("min"), meta.get("max")
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ConfigError(f"{source}: `{key}` is {value}; it must be {bounds}")
+        raise ConfigError(f"{source}: `{key}` is {_show(value)}; it must be {bounds}")
     return kind(value)
 
 
