@@ -99,6 +99,7 @@ class SearchRunner:
             with disk_full_as_user_error(self.store.dir):
                 try:
                     self.replay()
+                    self.announce_resume()
                     self.resubmit_pending()
                     while not self._stop and not self.done():
                         self.fill()
@@ -152,6 +153,17 @@ class SearchRunner:
                     "the replayed search; was the run directory edited?"
                 )
             self.tell(candidate, row.result(), record=False)
+
+    def announce_resume(self) -> None:
+        """Say where a resumed run picks up (its first evaluation compiles again)."""
+        counters = self.evolution.counters
+        if counters.told and not self.done():
+            tasks = len(self.config.tasks.proxy)
+            self.progress.note(
+                f"resuming at {counters.generated} of {self.config.max_candidates} "
+                f"candidates (the first evaluation compiles {tasks} "
+                f"task{'s' * (tasks != 1)} again)..."
+            )
 
     def resubmit_pending(self) -> None:
         """Send out candidates that were asked but never told (in flight at the kill)."""

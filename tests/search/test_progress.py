@@ -90,3 +90,15 @@ def test_a_run_logged_to_a_file_says_what_it_does_and_how_far_it_is(tmp_path):
     assert err[1].startswith("seed fitness ") and "searching 40 candidates" in err[1]
     status = [line for line in err[2:] if "/40 candidates" in line]
     assert status and all("ETA" in line and "best" in line for line in status)
+
+
+def test_a_resumed_run_says_where_it_picks_up(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text(CONFIG.format(budget=20))
+    first = optsearch("run", str(config), "--run-dir", str(tmp_path / "r"))
+    assert first.returncode == 0, first.stderr
+    resumed = optsearch("run", "--resume", str(tmp_path / "r"), "max_candidates=30")
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stderr.splitlines()[0] == (
+        "resuming at 20 of 30 candidates (the first evaluation compiles 1 task again)..."
+    )
