@@ -23,6 +23,9 @@ PARTS = {
     "ray": ("search.bench.ray_scaling", "measure_ray"),
 }
 
+#: Arguments of a part under `--quick`.
+QUICK = {"search": {"num_candidates": 30}}
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("bench", help="measure speed: executor, analysis, tasks, search, Ray")
@@ -31,6 +34,11 @@ def register(subparsers) -> None:
         "--only", default=",".join(PARTS),
         help=f"comma-separated parts to run (default all: {','.join(PARTS)})",
     )
+    p.add_argument(
+        "--quick", action="store_true",
+        help="only a 30-candidate search: checks the benchmark runs (e.g. after an "
+        "install); its figures mean little",
+    )
     p.set_defaults(func=cmd_bench)
 
 
@@ -38,6 +46,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from search.errors import UserError
 
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    if getattr(args, "quick", False):
+        parts = ["search"]
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
         raise UserError(f"--only: unknown part(s) {', '.join(unknown)}; valid: {', '.join(PARTS)}")
@@ -46,7 +56,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         module_name, function_name = PARTS[part]
         started = time.time()
         print(f"[bench] {part} ...", file=sys.stderr, flush=True)
-        result = getattr(importlib.import_module(module_name), function_name)()
+        kwargs = QUICK.get(part, {}) if getattr(args, "quick", False) else {}
+        result = getattr(importlib.import_module(module_name), function_name)(**kwargs)
         print(f"[bench] {part} done in {time.time() - started:.0f} s", file=sys.stderr, flush=True)
         if not args.json:
             print(f"\n== {part}")

@@ -17,7 +17,9 @@ from search.config import load_config
 from search.evaluators import SerialEvaluator
 from search.scoring import ScorerSpec
 
-QUICKSTART = Path(__file__).resolve().parents[2] / "configs" / "quickstart.yaml"
+#: The quickstart config's name under `configs/` (the checkout's, or the copy a
+#: non-editable install puts under <prefix>/share/optsearch).
+QUICKSTART = "quickstart.yaml"
 
 
 class _TimedEvaluator(SerialEvaluator):
@@ -49,11 +51,12 @@ def _warm_up_plotting() -> None:
     plt.close(fig)
 
 
-def measure_search(num_candidates: int = 400, config_path: Path = QUICKSTART) -> dict:
-    from dsl.library import load_builtin
+def measure_search(num_candidates: int = 400, config_path: Path | None = None) -> dict:
+    from dsl.library import configs_dir, load_builtin
     from search.loop import SearchRunner
     from search.store import RunStore
 
+    config_path = config_path or configs_dir() / QUICKSTART
     config = load_config(config_path, [f"max_candidates={num_candidates}"])
     evaluator = _TimedEvaluator(ScorerSpec.from_config(config))
     # One-time process costs stay outside the timed run, as compilation does:
