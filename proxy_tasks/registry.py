@@ -322,7 +322,7 @@ _TEACHER_CONST_100X = {
 }
 for _name, _steps, _cost, _steps_10x, _steps_100x in (
     ("teacher-const", 100, 0.08, 300, 800),
-    ("teacher-const-long", 300, 0.12, 900, 2400),
+    ("teacher-const-long", 300, 0.24, 900, 2400),
 ):
     _family(
         replace(
@@ -332,7 +332,7 @@ for _name, _steps, _cost, _steps_10x, _steps_100x in (
             num_steps=_steps,
             schedule="constant",
             declared_cost_s=_cost,
-            description=f"teacher-noisy at a constant lr, {_steps} steps",
+            description=f"teacher-noisy at a constant lr ({_steps}-step proxy horizon)",
         ),
         x10={**_TEACHER_CONST_10X, "num_steps": _steps_10x,
              "declared_cost_s": 1.0 * _steps_10x / 300},

@@ -35,9 +35,12 @@ def test_every_proxy_task_has_both_meta_validation_versions(name):
         assert bigger.declared_cost_s > proxy.declared_cost_s
 
 
-def test_proxy_tasks_declare_at_most_about_100_ms():
-    # "About": the tiny Transformer's many small kernels put it at ~120 ms.
-    assert all(get_task(n).declared_cost_s <= 0.125 for n in task_names("proxy"))
+def test_proxy_tasks_declare_at_most_about_100_ms_per_100_steps():
+    # "About": the tiny Transformer's many small kernels put it at ~120 ms. The
+    # long-horizon proxy (300 steps) pays for its steps, no more.
+    for name in task_names("proxy"):
+        task = get_task(name)
+        assert task.declared_cost_s <= 0.125 * max(1.0, task.num_steps / 100), name
 
 
 def test_the_suite_covers_vision_language_and_synthetic_data():
