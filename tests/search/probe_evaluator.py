@@ -1,6 +1,7 @@
 """A cheap, deterministic evaluator for testing the search logic without training.
 
-It honours the evaluator contract (capacity / submit / collect / close) and scores
+It honours the evaluator contract (capacity / submit(candidate, spec=None) /
+collect / close; `tests/search/test_evaluator_contract.py` checks it) and scores
 a program by how close its updates on the fingerprint probe come to a fixed
 target size (1e-3 per coordinate), so evolution has something to climb in
 milliseconds. Tests of the real scorers use real tasks; this one tests the loop.
@@ -35,7 +36,8 @@ class ProbeEvaluator:
         self.queue: deque = deque()
         self.submitted: list[int] = []
 
-    def submit(self, candidate) -> None:
+    def submit(self, candidate, spec=None) -> None:
+        # The probe has no tasks, so a funnel stage's `spec` changes nothing.
         self.submitted.append(candidate.id)
         self.queue.append(candidate)
 
