@@ -89,7 +89,8 @@ def disagreement(store: RunStore, state: dict, evolution: Evolution) -> str | No
     if _best(rows["best"]) != _best_of(evolution):
         return f"{CHECKPOINT_FILE} names a different best candidate than {DB_FILE}"
     for candidate_id, program in evolution.programs.items():
-        if store.program_text(candidate_id) != program.to_text():
+        # A member keeps the constants tuning wrote into it (`kept_program`).
+        if store.kept_program(candidate_id) != program.to_text():
             return f"{CHECKPOINT_FILE} holds a program {DB_FILE} does not (candidate {candidate_id})"
     return None
 

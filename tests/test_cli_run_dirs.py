@@ -185,3 +185,16 @@ def test_a_run_dir_that_cannot_hold_a_run_is_one_line(runs, tmp_path):
     for run_dir in (tmp_path / "a_file", tmp_path / "lock_is_a_dir"):
         result = optsearch("run", str(config), "--run-dir", str(run_dir))
         one_line_error(result, "cannot be used as a run directory")
+
+
+def test_a_run_with_constant_tuning_resumes_from_its_checkpoint_without_a_rebuild(runs, tmp_path):
+    # Members keep the constants tuning wrote into them, which their stored text
+    # (the generated program) lacks: the checkpoint must still be trusted.
+    _, config = runs
+    run_dir = tmp_path / "tuned"
+    args = ["tasks.constant_draws=2", "--quiet"]
+    first = optsearch("run", str(config), "max_candidates=40", "--run-dir", str(run_dir), *args)
+    assert first.returncode == 0, first.stderr
+    resumed = optsearch("run", "--resume", str(run_dir), "max_candidates=50", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "rebuilding" not in resumed.stderr, resumed.stderr
