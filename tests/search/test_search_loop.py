@@ -197,3 +197,68 @@ def test_top_programs_are_distinct_even_when_cache_hits_repeat_the_best(tmp_path
     assert len({t.text for t in top}) == 5
     assert [t.fitness for t in top] == sorted((t.fitness for t in top), reverse=True)
     assert top[0].fitness == outcome.best_fitness
+
+
+class TuningProbe(ProbeEvaluator):
+    """The probe with Lamarckian constant tuning: every live constant x 1.25,
+    scored as the tuned program, reported as `tuned_constants`."""
+
+    def collect(self):
+        from dataclasses import replace
+
+        from dsl.constants import constant_slots, with_constants
+        from search.records import TUNED_CONSTANTS
+        from tests.search.probe_evaluator import probe_fitness
+
+        done = []
+        for candidate, _ in super().collect():
+            slots = constant_slots(candidate.program)
+            if not slots:
+                done.append((candidate, probe_fitness(candidate.program)))
+                continue
+            values = [s.value * 1.25 for s in slots]
+            tuned = with_constants(candidate.program, values)
+            kept = [s.value for s in constant_slots(tuned)]
+            result = probe_fitness(tuned)
+            metrics = dict(result.metrics, **{TUNED_CONSTANTS: kept})
+            done.append((candidate, replace(result, metrics=metrics)))
+        return done
+
+
+def test_tuned_constants_are_inherited_and_a_copy_of_the_tuned_program_hits_the_cache(
+    tmp_path,
+):
+    from dsl.constants import constant_slots
+
+    _, runner, evaluator = run(tmp_path, evaluator=TuningProbe(), max_candidates=120)
+    kept = runner.evolution.programs
+    seed_values = [s.value for s in constant_slots(runner.evolution.seed_program)]
+    members = [kept[m.candidate_id] for m in runner.evolution.population]
+    # Members carry constants the probe wrote in, not the seed's own.
+    assert any(
+        [s.value for s in constant_slots(p)] != seed_values for p in members
+    )
+    assert runner.evolution.counters.cache_hits > 0
+
+
+def test_a_tuned_search_resumes_identical_from_a_checkpoint(tmp_path):
+    # The checkpoint holds no cache: resume rebuilds it from the database, and
+    # must rebuild the entries under tuned programs' keys too.
+    import json
+
+    run(tmp_path, "full", evaluator=TuningProbe())
+    saved = {}
+
+    def remember_state_at_65(runner):
+        if runner.evolution.counters.told == 65:
+            saved["state"] = json.dumps(runner.evolution.state())
+
+    store = RunStore(tmp_path / "cut")
+    SearchRunner(make_config(max_candidates=73), store, TuningProbe(),
+                 hooks=[remember_state_at_65]).run()
+    store.close()
+    (tmp_path / "cut" / "checkpoint.json").write_text(saved["state"])
+    store = RunStore(tmp_path / "cut")
+    SearchRunner(make_config(), store, TuningProbe()).run()
+    store.close()
+    assert rows(tmp_path / "cut") == rows(tmp_path / "full")
