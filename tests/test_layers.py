@@ -103,3 +103,20 @@ def test_exactly_one_module_imports_ray():
 def test_the_reader_sees_imports_inside_functions():
     # The layering test must not miss a lazy import (most cross-package ones are).
     assert "optsearch.pipeline" in IMPORTS["optsearch.commands.run_commands"]
+
+
+def _calls_sql(path: Path) -> bool:
+    """Whether a module executes SQL or opens a database itself."""
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Attribute) and node.attr in (
+            "execute", "executemany", "executescript", "connect",
+        ):
+            return True
+        if isinstance(node, ast.Attribute) and node.attr == "db":  # a store's connection
+            return True
+    return False
+
+
+def test_only_the_run_store_touches_sql():
+    users = sorted(m for m, path in MODULES.items() if _calls_sql(path))
+    assert users == ["search.store"]
