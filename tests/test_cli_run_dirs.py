@@ -193,8 +193,8 @@ def test_a_run_with_constant_tuning_resumes_from_its_checkpoint_without_a_rebuil
     _, config = runs
     run_dir = tmp_path / "tuned"
     args = ["tasks.constant_draws=2", "--quiet"]
-    first = optsearch("run", str(config), "max_candidates=40", "--run-dir", str(run_dir), *args)
+    first = optsearch("run", str(config), "max_candidates=30", "--run-dir", str(run_dir), *args)
     assert first.returncode == 0, first.stderr
-    resumed = optsearch("run", "--resume", str(run_dir), "max_candidates=50", "--quiet")
+    resumed = optsearch("run", "--resume", str(run_dir), "max_candidates=35", "--quiet")
     assert resumed.returncode == 0, resumed.stderr
     assert "rebuilding" not in resumed.stderr, resumed.stderr
