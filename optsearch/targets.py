@@ -1,4 +1,7 @@
-"""What a user names on the command line: a program, a run, or `RUN_DIR:ID`.
+"""What a user names on the command line: a program, a run, or `RUN:ID`.
+
+A run is its directory, `latest`, or its name under `runs/` or a unique prefix
+of it (`search.programs.resolve_run`).
 
 Owns turning those names into programs and open run stores, and the one-line
 errors when a name points at nothing usable.
@@ -9,13 +12,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from search.errors import UserError
-from search.programs import candidate_text, load_named  # noqa: F401 - re-exported
+from search.programs import (  # noqa: F401 - candidate_text re-exported
+    candidate_text,
+    is_program_name,
+    load_named,
+    resolve_run,
+)
 from search.store import DB_FILE, RunStore
 
 
 def open_store(run_dir: str) -> RunStore:
     """The run store in `run_dir`; a directory without a run is a user error."""
-    path = Path(run_dir)
+    path = resolve_run(run_dir) or Path(run_dir)
     if not (path / DB_FILE).is_file():
         raise UserError(f"{run_dir}: not a run directory (no {DB_FILE})")
     return RunStore(path)

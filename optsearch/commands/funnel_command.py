@@ -26,12 +26,12 @@ def register(subparsers) -> None:
 
 def cmd_funnel(args: argparse.Namespace) -> int:
     from optsearch import pipeline
-    from optsearch.targets import open_store
+    from optsearch.targets import open_store, resolve_run
     from funnel.config import load_run_config as load_config
     from search.run_lock import check_unlocked, run_lock
     from search.store import disk_full_as_user_error
 
-    run_dir = Path(args.run_dir)
+    run_dir = resolve_run(args.run_dir) or Path(args.run_dir)
     config_path = run_dir / "config.yaml"
     if not config_path.is_file():
         raise UserError(f"{run_dir}: not a run directory (no config.yaml)")

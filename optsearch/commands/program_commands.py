@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 
-from optsearch.targets import load
+from optsearch.targets import is_program_name, load, resolve_run
 
 
 def register(subparsers) -> None:
@@ -103,7 +103,9 @@ def lion_summary(program) -> dict:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    if os.path.isdir(args.target):  # False, not OSError, for a name too long
+    # A directory, or a run's name (`latest`, a prefix) that is not a program's.
+    target = args.target
+    if os.path.isdir(target) or (not is_program_name(target) and resolve_run(target)):
         from optsearch.commands import run_commands
 
         return run_commands.show_run(args)

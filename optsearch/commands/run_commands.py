@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from optsearch.targets import open_store
+from optsearch.targets import open_store, resolve_run
 from search.errors import UserError
 
 
@@ -53,7 +53,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from funnel.config import load_run_config as load_config
 
     if args.resume:
-        run_dir = Path(args.resume)
+        run_dir = resolve_run(args.resume) or Path(args.resume)
         config_path = run_dir / "config.yaml"
         if not config_path.is_file():
             raise UserError(f"{run_dir}: not a run directory (no config.yaml)")
@@ -148,7 +148,7 @@ def show_run(args: argparse.Namespace) -> int:
     if args.json:
         from optsearch.pipeline import read_final
 
-        final = read_final(args.target) or {}
+        final = read_final(store.dir) or {}
         summary["final_program"] = final.get("final_program")
         summary["lion_family"] = final.get("lion_family")
         summary["top"] = [{"id": t.id, "fitness": t.fitness, "program": t.text} for t in top]
