@@ -5,7 +5,7 @@ cluster utility, as the tests do; the search joins them by address, exactly as i
 would join a cloud cluster, and every evaluation is recorded with its node:
 
     python scripts/local_cluster.py configs/quickstart.yaml max_candidates=100
-    optsearch show runs/quickstart-* --json     # "nodes": 2
+    optsearch show latest --json     # "nodes": 2
 """
 
 from __future__ import annotations
