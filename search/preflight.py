@@ -33,6 +33,7 @@ def check_run_config(config: SearchConfig, source: str) -> None:
     live = analyze(seed).num_live
     if live > config.tasks.executor_length:
         raise ConfigError(
-            f"{source}: `tasks.executor_length` is {config.tasks.executor_length}; the seed "
-            f"program {config.seed_program} has {live} live statements, so it must be >= {live}"
+            f"{source}: `tasks.executor_length` is {config.tasks.executor_length}; "
+            f"the seed program {config.seed_program} has {live} live statements, "
+            f"so it must be >= {live}"
         )

@@ -52,9 +52,11 @@ def resolve_run(name: str) -> Path | None:
         return exact[0]
     matches = [p for p in found if p.name.startswith(name)]
     if len(matches) > 1:
-        shown = ", ".join(str(p) for p in matches[:5]) + (", ..." if len(matches) > 5 else "")
+        shown = ", ".join(str(p) for p in matches[:5])
+        shown += ", ..." if len(matches) > 5 else ""
         raise UserError(
-            f"{name}: names {len(matches)} runs ({shown}); give more of the name, or `latest`"
+            f"{name}: names {len(matches)} runs ({shown}); "
+            "give more of the name, or `latest`"
         )
     return matches[0] if matches else None
 

@@ -24,7 +24,9 @@ def test_there_are_fixtures():
 
 
 @pytest.mark.parametrize("config", FIXTURES, ids=lambda p: p.stem)
-def test_a_bad_config_is_one_line_exit_2_and_creates_nothing(config, tmp_path, monkeypatch, capsys):
+def test_a_bad_config_is_one_line_exit_2_and_creates_nothing(
+    config, tmp_path, monkeypatch, capsys
+):
     monkeypatch.chdir(ROOT)  # fixtures name repository paths (configs/programs, ...)
     run_dir = tmp_path / "run"
     name = str(config.relative_to(ROOT))

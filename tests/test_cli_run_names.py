@@ -30,7 +30,8 @@ def runs(tmp_path, monkeypatch):
         store = RunStore(tmp_path / "runs" / name)
         store.write_config({"name": name.split("-")[0]})
         program = load_builtin(seed)
-        candidate = Candidate(0, None, "seed", program, "h", "f", "k", len(program), len(program))
+        size = len(program)
+        candidate = Candidate(0, None, "seed", program, "h", "f", "k", size, size)
         store.record_told(candidate, Result("ok", 1.0 + age, {}), 1, 1)
         store.close()
         stamp = 1_000_000 + {0: 10, 1: 30, 2: 20}[age]  # quickstart-0102 written last

@@ -33,7 +33,8 @@ def test_a_non_editable_install_finds_its_configs_and_programs(tmp_path):
         capture_output=True, text=True, check=True,
     ).stdout.strip()
     # Dependencies (jax, ray, ...) from this environment, after the new one's own.
-    (Path(purelib) / "borrowed_deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    borrowed = "\n".join(site.getsitepackages()) + "\n"
+    (Path(purelib) / "borrowed_deps.pth").write_text(borrowed)
     # Build from a copy: setuptools writes build/ into the tree it builds.
     source = tmp_path / "source"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(

@@ -95,7 +95,8 @@ def test_the_module_graph_has_no_cycle():
 
 def test_exactly_one_module_imports_ray():
     users = sorted(
-        m for m, names in IMPORTS.items() if any(n == "ray" or n.startswith("ray.") for n in names)
+        m for m, names in IMPORTS.items()
+        if any(n == "ray" or n.startswith("ray.") for n in names)
     )
     assert users == ["search.ray_evaluator"]
 

@@ -47,7 +47,8 @@ def step(evolution: Evolution, fitness=fitness_of):
 def test_a_tournament_as_large_as_the_population_picks_the_fittest():
     evolution = started(make(population=6, tournament=6))
     evolution.population.clear()
-    evolution.population.extend(Member(i, f) for i, f in enumerate([0.3, 0.9, -1.0, 0.5, 0.1, 0.8]))
+    fitness = [0.3, 0.9, -1.0, 0.5, 0.1, 0.8]
+    evolution.population.extend(Member(i, f) for i, f in enumerate(fitness))
     for _ in range(20):
         assert evolution.tournament() == Member(1, 0.9)
 
@@ -89,7 +90,8 @@ def test_a_failed_child_joins_with_the_worst_fitness():
 
 
 def test_a_plateau_restart_fills_the_population_with_the_best():
-    evolution = started(make(population=4, restarts={"plateau_candidates": 3}), fitness=10.0)
+    evolution = make(population=4, restarts={"plateau_candidates": 3})
+    started(evolution, fitness=10.0)
     restarts = []
     for _ in range(3):
         child, _ = evolution.ask()
@@ -100,7 +102,8 @@ def test_a_plateau_restart_fills_the_population_with_the_best():
 
 
 def test_a_seed_restart_fills_the_population_with_the_seed():
-    evolution = started(make(population=4, restarts={"seed_every_candidates": 5}), fitness=0.25)
+    evolution = make(population=4, restarts={"seed_every_candidates": 5})
+    started(evolution, fitness=0.25)
     for _ in range(3):
         step(evolution, fitness=lambda c: 9.0)
     child, _ = evolution.ask()

@@ -29,8 +29,9 @@ def _ops(program) -> set[str]:
 def test_the_same_seed_gives_the_same_child(name):
     context = MutationContext(max_length=20)
     for parent in PARENTS:
-        first = [MUTATIONS[name](np.random.default_rng(s), parent, context) for s in range(20)]
-        again = [MUTATIONS[name](np.random.default_rng(s), parent, context) for s in range(20)]
+        mutate = MUTATIONS[name]
+        first = [mutate(np.random.default_rng(s), parent, context) for s in range(20)]
+        again = [mutate(np.random.default_rng(s), parent, context) for s in range(20)]
         assert first == again
         assert any(child is not None and child != parent for child in first)
 
