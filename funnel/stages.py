@@ -233,7 +233,7 @@ def metaval_best(store: RunStore, count: int, exclude=()) -> dict[int, str]:
             break
         if point.candidate_id in exclude or point.candidate_id in chosen:
             continue
-        text = store.program_text(point.candidate_id)
+        text = store.kept_program(point.candidate_id)
         if text is not None:
             chosen[point.candidate_id] = text
     return chosen
