@@ -382,6 +382,31 @@ class RunStore:
         decoded = [(i, f, text, json.loads(m or "{}")) for i, f, text, m in rows]
         return [(i, f, kept_text(text, m), m) for i, f, text, m in decoded]
 
+    def failures_by_status(self) -> dict[str, int]:
+        """How many valid candidates failed, by status (nonfinite, diverged, timeout,
+        error, ...), most frequent first; cache hits of a failure count too."""
+        rows = self.db.execute(
+            "SELECT status, COUNT(*) FROM candidates WHERE valid = 1 AND status != 'ok'"
+            " GROUP BY status ORDER BY COUNT(*) DESC, status"
+        ).fetchall()
+        return {status or "unknown": n for status, n in rows}
+
+    def invalid_by_reason(self, limit: int = 3) -> list[tuple[str, int]]:
+        """The `limit` most frequent reasons the checker rejected a child, with counts."""
+        return [tuple(r) for r in self.db.execute(
+            "SELECT reason, COUNT(*) FROM candidates WHERE valid = 0"
+            " GROUP BY reason ORDER BY COUNT(*) DESC, reason LIMIT ?", (limit,)
+        ).fetchall()]
+
+    def candidate_result(self, candidate_id: int) -> tuple[float | None, dict[str, Any]] | None:
+        """(fitness or None if it failed, metrics) of a candidate, or None if unknown."""
+        row = self.db.execute(
+            "SELECT fitness, metrics FROM candidates WHERE id = ?", (candidate_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return row[0], json.loads(row[1] or "{}")
+
     def row(self, candidate_id: int) -> tuple[int, int | None, str, float | None, str, str] | None:
         """(id, parent_id, mutation, fitness or None, status, program text), or None."""
         found = self.db.execute(

@@ -62,6 +62,68 @@ def top_programs(store: RunStore, count: int) -> list[TopProgram]:
 
 
 @dataclass(frozen=True)
+class HallEntry:
+    """One row of the hall of fame: a distinct behaviour the search found."""
+
+    id: int
+    fitness: float
+    gain: float | None  # over the seed program (candidate 0); None if the seed failed
+    task_fitness: dict[str, float | None]  # per proxy task (metrics[task])
+    val_loss: dict[str, float | None]  # per proxy task (metrics[task/val_loss])
+    live: int  # live statements of the kept program
+    slots: int  # state slots the simplified program carries between steps
+    one_liner: str  # the simplified program on one line (`dsl.one_liner`)
+    text: str  # the kept program (tuned constants written in)
+    simplified: str  # the simplified program's text
+
+
+def hall_of_fame(store: RunStore, count: int) -> list[HallEntry]:
+    """The `count` fittest distinct behaviours (one per fingerprint), best first,
+    each with its gain over the seed, per-task fitness and validation loss (None
+    where the row's metrics lack it) and simplified form."""
+    from dsl.analysis import InvalidProgram, analyze
+    from dsl.one_liner import one_liner
+    from dsl.parser import ProgramError, parse
+    from dsl.simplify import simplify
+
+    seed = store.candidate_result(0)
+    seed_fitness = seed[0] if seed else None
+    tasks = run_tasks(store)
+    entries = []
+    for top in top_programs(store, count):
+        program = parse(top.text)
+        try:
+            simple = simplify(program)
+        except (ProgramError, InvalidProgram):  # a stored program the checker now rejects: shown as is
+            simple = program
+        names = tasks or sorted(k.split("/")[0] for k in top.metrics if "/" in k)
+        entries.append(HallEntry(
+            id=top.id, fitness=top.fitness,
+            gain=None if seed_fitness is None else top.fitness - seed_fitness,
+            task_fitness={t: top.metrics.get(t) for t in names},
+            val_loss={t: top.metrics.get(f"{t}/val_loss") for t in names},
+            live=analyze(program).num_live,
+            slots=len(analyze(simple).state_slots_used),
+            one_liner=one_liner(simple), text=top.text, simplified=simple.to_text(),
+        ))
+    return entries
+
+
+def run_tasks(store: RunStore) -> list[str]:
+    """The proxy tasks a run searched on (from its `config.yaml`), or [] if unknown."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(store.config_path.read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return []
+    proxy = (raw.get("tasks") or {}).get("proxy") if isinstance(raw, dict) else None
+    if isinstance(proxy, str):
+        return [proxy]
+    return [str(t) for t in proxy] if isinstance(proxy, (dict, list)) else []
+
+
+@dataclass(frozen=True)
 class LineageStep:
     id: int
     parent_id: int | None

@@ -11,6 +11,7 @@ import json
 import os
 
 from optsearch.targets import is_program_name, load, resolve_run
+from search.errors import UserError
 
 
 def register(subparsers) -> None:
@@ -22,6 +23,9 @@ def register(subparsers) -> None:
     p.add_argument("target", help="a program file, a built-in name (e.g. adamw), RUN_DIR:ID, or a run directory")
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.add_argument("--top", type=int, default=5, help="for a run: how many top programs")
+    p.add_argument(
+        "--csv", action="store_true", help="for a run: the hall of fame as CSV"
+    )
     p.set_defaults(func=cmd_show)
 
     p = subparsers.add_parser("export", help="export a program for use in training code")
@@ -109,6 +113,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         from optsearch.commands import run_commands
 
         return run_commands.show_run(args)
+    if getattr(args, "csv", False):
+        raise UserError(f"{target}: --csv is for a run directory, not a program")
     from dsl.analysis import analyze
 
     program = load(args.target)

@@ -136,22 +136,38 @@ def launch(
 
 
 def show_run(args: argparse.Namespace) -> int:
-    """`optsearch show RUN_DIR`: summary and top programs."""
-    from search.summary import run_summary, top_programs
+    """`optsearch show RUN_DIR`: summary, hall of fame, funnel verdict."""
+    from optsearch.pipeline import read_final
+    from search.summary import hall_of_fame, run_summary
 
     store = open_store(args.target)
     try:
         summary = run_summary(store)
-        top = top_programs(store, getattr(args, "top", 5) or 5)
+        hall = hall_of_fame(store, getattr(args, "top", 5) or 5)
+        failures = store.failures_by_status()
+        invalid = store.invalid_by_reason()
+        seed = store.candidate_result(0)
     finally:
         store.close()
+    final = read_final(store.dir) or {}
+    if getattr(args, "csv", False):
+        _print_hall_csv(hall)
+        return 0
     if args.json:
-        from optsearch.pipeline import read_final
-
-        final = read_final(store.dir) or {}
         summary["final_program"] = final.get("final_program")
         summary["lion_family"] = final.get("lion_family")
-        summary["top"] = [{"id": t.id, "fitness": t.fitness, "program": t.text} for t in top]
+        summary["seed_fitness"] = seed[0] if seed else None
+        summary["failures_by_status"] = failures
+        summary["invalid_by_reason"] = [{"reason": r, "count": n} for r, n in invalid]
+        summary["funnel"] = final.get("funnel")
+        summary["passed_funnel"] = final.get("passed_funnel")
+        summary["winner_id"] = final.get("winner_id")
+        summary["top"] = [
+            {"id": h.id, "fitness": h.fitness, "program": h.text, "gain": h.gain,
+             "task_fitness": h.task_fitness, "val_loss": h.val_loss, "live": h.live, "slots": h.slots,
+             "one_liner": h.one_liner, "simplified": h.simplified}
+            for h in hall
+        ]
         print(json.dumps(summary, indent=1))
         return 0
     print(f"run {summary['run_dir']}")
@@ -160,16 +176,87 @@ def show_run(args: argparse.Namespace) -> int:
         f"{summary['cache_hits']} cache hits ({summary['cache_hit_rate']:.0%}), "
         f"{summary['failed']} failed; {summary['invalid']} invalid children rejected"
     )
+    if failures:
+        print("  failed by reason: " + ", ".join(f"{n} {s}" for s, n in failures.items()))
+    if invalid:
+        print("  invalid children, commonest reasons: "
+              + "; ".join(f"{n} x {r}" for r, n in invalid))
     print(
         f"  redundant statements {summary['redundant_fraction']:.0%}, restarts "
         f"{summary['restarts']}, elapsed {summary['wall_s']:.1f} s, nodes {summary['nodes']}"
     )
     best = summary["best_fitness"]
     print(f"  best fitness {best:.6g}" if best is not None else "  no successful evaluation yet")
-    for rank, t in enumerate(top, 1):
-        print(f"\n# {rank}. candidate {t.id}, fitness {t.fitness:.6g}")
-        print(t.text, end="")
+    if seed is not None:
+        shown = "failed" if seed[0] is None else f"{seed[0]:.6g}"
+        print(f"  seed program (candidate 0) fitness {shown}")
+    if hall:
+        print()
+        _print_hall(hall)
+    print()
+    print(_funnel_text(final))
     return 0
+
+
+def _print_hall(hall) -> None:
+    tasks = list(hall[0].val_loss)
+    # One task: its fitness is the fitness column, so show its validation loss;
+    # several: each task's fitness, which the fitness column weighs together.
+    several = len(tasks) > 1
+    per_task = [(t, (lambda h, t=t: h.task_fitness[t]) if several
+                 else (lambda h, t=t: h.val_loss[t])) for t in tasks]
+    what = " fitness per task;" if several else " validation loss (lower is better);"
+    print("hall of fame: one row per distinct behaviour, best first; gain over the seed;"
+          + (what if tasks else "") + " program simplified")
+    header = ["id", "fitness", "gain", *(t if several else f"{t} val_loss" for t in tasks),
+              "live", "slots"]
+    rows = [
+        [str(h.id), f"{h.fitness:.6g}", "-" if h.gain is None else f"{h.gain:+.4g}",
+         *("-" if get(h) is None else f"{get(h):.4g}" for _, get in per_task),
+         str(h.live), str(h.slots)]
+        for h in hall
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths))  # noqa: E731
+    print(line(header) + "  program")
+    for h, r in zip(hall, rows):
+        print(line(r) + "  " + h.one_liner)
+
+
+def _print_hall_csv(hall) -> None:
+    import csv
+
+    tasks = list(hall[0].val_loss) if hall else []
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(["id", "fitness", "gain", *tasks, *(f"{t}/val_loss" for t in tasks),
+                  "live", "slots", "program"])
+    cell = lambda x: "" if x is None else repr(x)  # noqa: E731
+    for h in hall:
+        out.writerow([h.id, cell(h.fitness), cell(h.gain),
+                      *(cell(h.task_fitness[t]) for t in tasks),
+                      *(cell(h.val_loss[t]) for t in tasks),
+                      h.live, h.slots, h.one_liner])
+
+
+def _funnel_text(final: dict) -> str:
+    """The funnel's stages, verdict and final program, or why there are none."""
+    from optsearch.pipeline import final_report
+
+    if not final:
+        return ("funnel: not run yet (no report/final.json); run it with: "
+                "optsearch funnel RUN")
+    lines = []
+    for stage in (final.get("funnel") or {}).get("stages", []):
+        base = stage.get("baseline_fitness")
+        base_text = "" if base is None else f", baseline {base:.6g}"
+        promoted = ", ".join(str(i) for i in stage.get("promoted", [])) or "none"
+        lines.append(f"funnel stage {stage['name']}: {len(stage.get('entrants', []))} "
+                     f"entrants{base_text}; promoted {promoted}")
+    if final.get("final_program"):
+        lines.append(final_report(final))
+    else:
+        lines.append("no final program: the search has no successful evaluation")
+    return "\n".join(lines)
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
