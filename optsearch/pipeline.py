@@ -231,7 +231,7 @@ def ablate(
 
     ablation = ablate_program(
         program, score, a.tolerance, a.task, a.num_seeds, a.tune_rounds,
-        rng=np.random.default_rng(config.seed),
+        rng=np.random.default_rng(config.seed), progress=log,
     )
     log(ablation.table())
     return simplify(ablation.final), ablation.to_dict()

@@ -35,11 +35,11 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     config_path = run_dir / "config.yaml"
     if not config_path.is_file():
         raise UserError(f"{run_dir}: not a run directory (no config.yaml)")
+    check_unlocked(run_dir)  # a run still writing this directory comes first
     config = load_config(config_path, args.overrides)
     if not config.funnel:
         raise UserError(f"{config_path}: the config has no `funnel` section")
     pipeline.validate(config, str(config_path))
-    check_unlocked(run_dir)
     evaluator = pipeline.make_evaluator(config, args.address, args.connect_timeout)
     try:
         # The funnel writes the run (events, report): one writer at a time.
