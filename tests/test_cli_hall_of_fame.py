@@ -126,3 +126,29 @@ def test_show_prints_the_funnel_verdict_and_final_program(run_dir, capsys, tmp_p
 def test_csv_of_a_program_is_a_clear_error(capsys):
     assert main(["show", "adamw", "--csv"]) == 2
     assert "--csv is for a run directory" in capsys.readouterr().err
+
+
+LION_WITH_DEAD_CODE = """\
+def train(w, g, m, v, lr):
+    c = interp(g, m, 0.9)
+    unused = square(w)
+    update = sign(c)
+    wd = w * 0.1
+    update = update + wd
+    lr = lr * 0.0001
+    update = update * lr
+    m = interp(g, m, 0.99)
+    return update, m, v
+"""
+
+
+def test_diff_compares_simplified_programs_unless_raw(tmp_path, capsys):
+    path = tmp_path / "lion_dead.py"
+    path.write_text(LION_WITH_DEAD_CODE)
+    assert main(["diff", "lion", str(path)]) == 0
+    assert capsys.readouterr().out.strip() == "the programs are identical"
+    assert main(["diff", "--raw", "lion", str(path)]) == 0
+    raw = capsys.readouterr().out
+    assert "+    unused = square(w)" in raw
+    assert main(["diff", "lion", "signsgd"]) == 0
+    assert "(simplified)" in capsys.readouterr().out.splitlines()[0]

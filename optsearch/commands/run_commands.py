@@ -43,6 +43,10 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("diff", help="what changed between two programs")
     p.add_argument("a", help="program file, built-in name, or RUN_DIR:ID")
     p.add_argument("b", help="program file, built-in name, or RUN_DIR:ID")
+    p.add_argument(
+        "--raw", action="store_true",
+        help="compare the texts as written, not the simplified programs",
+    )
     p.set_defaults(func=cmd_diff)
 
 
@@ -295,9 +299,26 @@ def _program_text(spec: str) -> tuple[str, str]:
     return (text if text is not None else load(spec).to_text()), spec
 
 
+def _simplified_text(spec: str) -> tuple[str, str]:
+    from dsl.simplify import simplify
+    from optsearch.targets import candidate_text, load
+
+    try:
+        return simplify(load(spec)).to_text(), f"{spec} (simplified)"
+    except UserError:
+        # A stored candidate the checker rejected has no simplified form.
+        text = candidate_text(spec)
+        if text is None:
+            raise
+        return text, f"{spec} (as stored: not a valid program)"
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
-    text_a, name_a = _program_text(args.a)
-    text_b, name_b = _program_text(args.b)
+    # Simplified by default: dead code, renamings and statement order are not
+    # differences in behaviour; --raw shows the stored texts.
+    text_of = _program_text if args.raw else _simplified_text
+    text_a, name_a = text_of(args.a)
+    text_b, name_b = text_of(args.b)
     diff = list(difflib.unified_diff(
         text_a.splitlines(), text_b.splitlines(), name_a, name_b, lineterm=""
     ))
