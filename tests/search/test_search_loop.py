@@ -132,13 +132,11 @@ def test_restart_from_seed_on_schedule(tmp_path):
     assert [r.source for r in runner.evolution.restarts] == ["seed", "seed"]
 
 
-def test_resume_from_a_lagging_checkpoint_ends_identical(tmp_path):
-    # Stop after 73 candidates with the checkpoint left at 65 (as if the process
-    # died before writing a newer one): resume must replay the rows told after
-    # the checkpoint and end exactly as an uninterrupted run.
+def resume_from_a_lagging_checkpoint(tmp_path, make_evaluator=ProbeEvaluator):
+    """Stop after 73 candidates with the checkpoint left at 65 (as if the process
+    died before writing a newer one), resume; returns the resumed evaluator."""
     import json
 
-    run(tmp_path, "full")
     saved = {}
 
     def remember_state_at_65(runner):
@@ -146,14 +144,22 @@ def test_resume_from_a_lagging_checkpoint_ends_identical(tmp_path):
             saved["state"] = json.dumps(runner.evolution.state())
 
     store = RunStore(tmp_path / "cut")
-    SearchRunner(make_config(max_candidates=73), store, ProbeEvaluator(),
+    SearchRunner(make_config(max_candidates=73), store, make_evaluator(),
                  hooks=[remember_state_at_65]).run()
     store.close()
     (tmp_path / "cut" / "checkpoint.json").write_text(saved["state"])
     store = RunStore(tmp_path / "cut")
-    evaluator = ProbeEvaluator()
+    evaluator = make_evaluator()
     SearchRunner(make_config(), store, evaluator).run()
     store.close()
+    return evaluator
+
+
+def test_resume_from_a_lagging_checkpoint_ends_identical(tmp_path):
+    # Resume must replay the rows told after the checkpoint and end exactly as an
+    # uninterrupted run.
+    run(tmp_path, "full")
+    evaluator = resume_from_a_lagging_checkpoint(tmp_path)
     assert rows(tmp_path / "cut") == rows(tmp_path / "full")
     assert min(evaluator.submitted) > 72, "recorded evaluations must not be redone"
 
@@ -244,21 +250,6 @@ def test_tuned_constants_are_inherited_and_a_copy_of_the_tuned_program_hits_the_
 def test_a_tuned_search_resumes_identical_from_a_checkpoint(tmp_path):
     # The checkpoint holds no cache: resume rebuilds it from the database, and
     # must rebuild the entries under tuned programs' keys too.
-    import json
-
     run(tmp_path, "full", evaluator=TuningProbe())
-    saved = {}
-
-    def remember_state_at_65(runner):
-        if runner.evolution.counters.told == 65:
-            saved["state"] = json.dumps(runner.evolution.state())
-
-    store = RunStore(tmp_path / "cut")
-    SearchRunner(make_config(max_candidates=73), store, TuningProbe(),
-                 hooks=[remember_state_at_65]).run()
-    store.close()
-    (tmp_path / "cut" / "checkpoint.json").write_text(saved["state"])
-    store = RunStore(tmp_path / "cut")
-    SearchRunner(make_config(), store, TuningProbe()).run()
-    store.close()
+    resume_from_a_lagging_checkpoint(tmp_path, TuningProbe)
     assert rows(tmp_path / "cut") == rows(tmp_path / "full")
