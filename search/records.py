@@ -27,7 +27,7 @@ class Candidate:
     Attributes:
         id: unique in the run, in generation order (the seed is 0).
         parent_id: the parent's id (None for the seed).
-        mutation: how it was made: "seed", "insert", "delete", "modify".
+        mutation: how it was made: "seed" or a name in `search.mutation.MUTATIONS`.
         program: the program, dead code included (scaffolding for later mutations).
         hash: semantic hash; fingerprint: behavioural fingerprint; key: the one the
             cache is keyed by (per the config's `cache_key`).
