@@ -105,11 +105,19 @@ class MetavalHook:
         onset = overfit_onset(points, self.config.patience)
         if onset is not None and not store.events("meta_overfit"):
             store.record_event("meta_overfit", told, {"began_at": onset})
-        plot_metaval(points, store.report_dir / "metaval.png", self.config.task, onset)
+        plot_metaval(points, store.report_dir / "metaval.png", self.config.task, onset,
+                     search_tasks=tuple(runner.config.tasks.proxy))
 
 
-def plot_metaval(points: list[MetavalPoint], path, task: str, onset: int | None) -> None:
-    """Search fitness and meta-validation fitness of the best, against candidates."""
+def plot_metaval(
+    points: list[MetavalPoint], path, task: str, onset: int | None,
+    search_tasks: tuple[str, ...] = (),
+) -> None:
+    """Search fitness and meta-validation fitness of the best, against candidates.
+
+    The title says when the meta-validation task is a search task (`search_tasks`),
+    as in the smoke run: then it is no held-out check and the curves move together.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -119,23 +127,56 @@ def plot_metaval(points: list[MetavalPoint], path, task: str, onset: int | None)
 
     if not points:
         return
-    told = [p.told for p in points]
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    ax.plot(told, [p.search_fitness for p in points], "o-", label="search fitness (best)")
-    ax2 = ax.twinx()
-    ax2.plot(told, [p.metaval_fitness for p in points], "s-", color="C1",
-             label=f"meta-validation ({task})")
-    if onset is not None:
-        ax.axvline(onset, color="C3", ls="--", label=f"meta-overfitting from {onset}")
-    ax.set_xlabel("candidates")
-    ax.set_ylabel("search fitness")
-    ax2.set_ylabel("meta-validation fitness")
-    ax.set_title("Meta-validation (cf. Chen et al. 2023, Fig. 3)")
-    lines = ax.get_legend_handles_labels()
-    lines2 = ax2.get_legend_handles_labels()
-    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], loc="lower right", fontsize=8)
-    ax.grid(alpha=0.3)
+    fig = metaval_figure(points, task, onset, search_tasks)
     tmp = path.with_name(f".{path.stem}.tmp.png")
     fig.savefig(tmp, dpi=90, bbox_inches="tight")
     os.replace(tmp, path)
     plt.close(fig)
+
+
+def metaval_figure(
+    points: list[MetavalPoint], task: str, onset: int | None,
+    search_tasks: tuple[str, ...] = (),
+):
+    """The figure `plot_metaval` saves.
+
+    A held-out task gets its own y axis (its fitness lives on another scale). A
+    task the search also trains on shares the search fitness's axis: two axes
+    scaled apart would draw the same curve twice, which reads as agreement.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    told = [p.told for p in points]
+    shared = task in search_tasks
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    ax.plot(told, [p.search_fitness for p in points], "o-", label="search fitness (best)")
+    ax2 = ax if shared else ax.twinx()
+    ax2.plot(told, [p.metaval_fitness for p in points], "s--", color="C1",
+             label=f"meta-validation ({task})")
+    if onset is not None:
+        ax.axvline(onset, color="C3", ls="--", label=f"meta-overfitting from {onset}")
+    ax.set_xlabel("candidates")
+    if shared:
+        ax.set_ylabel("fitness")
+    else:
+        ax.set_ylabel("search fitness")
+        ax2.set_ylabel("meta-validation fitness")
+    # Fitness moves in the 4th digit: plain ticks, not an offset like "+3.5e-1".
+    for axis in {ax, ax2}:
+        axis.ticklabel_format(axis="both", style="plain", useOffset=False)
+    title = "Meta-validation (cf. Chen et al. 2023, Fig. 3)"
+    if tuple(search_tasks) == (task,):
+        title += f"\nmeta-validation task {task} IS the search task: not a held-out check"
+    elif shared:
+        title += f"\nmeta-validation task {task} is one of the search tasks"
+    ax.set_title(title)
+    handles, labels = ax.get_legend_handles_labels()
+    if not shared:
+        more = ax2.get_legend_handles_labels()
+        handles, labels = handles + more[0], labels + more[1]
+    ax.legend(handles, labels, loc="lower right", fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig

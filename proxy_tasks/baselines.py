@@ -285,12 +285,30 @@ def config_table(results: list[Tuned]) -> str:
 
 
 def plot(results: list[Tuned], programs: tuple[str, ...], path) -> None:
+    """Write `baseline_figure(results, programs)` to `path`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = baseline_figure(results, programs)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+#: Bars relative to AdamW are clipped here (a 2x better or worse metric).
+CLIP = 0.8
+
+
+def baseline_figure(results: list[Tuned], programs: tuple[str, ...]):
     """Grouped bars per task: each program's fitness minus tuned AdamW's.
 
     The difference is log(AdamW metric / metric): above 0 beats tuned AdamW, and
     +0.01 is a 1% smaller validation metric, on every task alike. (Raw fitness
     spans 0.2 to 8 across tasks, which hides every gap that matters.) Error bars
-    are the seed spread on the same scale (std / mean of the metric).
+    are the seed spread on the same scale (std / mean of the metric). A bar past
+    the axis limit (+-CLIP) is hatched and labelled with its value, so -1.95 and
+    -6.5 do not draw the same bar.
     """
     import matplotlib
 
@@ -311,6 +329,7 @@ def plot(results: list[Tuned], programs: tuple[str, ...], path) -> None:
     fig, ax = plt.subplots(figsize=(width_in, 5.2))
     width = 0.8 / len(programs)
     heights = []
+    bars = []
     for j, p in enumerate(programs):
         xs = [i + (j - (len(programs) - 1) / 2) * width for i in range(len(tasks))]
         ys = [
@@ -320,7 +339,8 @@ def plot(results: list[Tuned], programs: tuple[str, ...], path) -> None:
         ]
         err = [spread.get((t, p), 0.0) for t in tasks]
         heights += [abs(y) + e for y, e in zip(ys, err) if np.isfinite(y)]
-        ax.bar(xs, ys, width, yerr=err, label=p, capsize=2)
+        container = ax.bar(xs, ys, width, yerr=err, label=p, capsize=2)
+        bars += [(patch, y) for patch, y in zip(container.patches, ys)]
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_xticks(range(len(tasks)))
     ax.set_xticklabels(tasks, rotation=30, ha="right", fontsize=8)
@@ -329,13 +349,24 @@ def plot(results: list[Tuned], programs: tuple[str, ...], path) -> None:
         ax.set_title("Tuned vs tuned AdamW (above 0: better than AdamW; bars: seed spread)")
         # Clip at 0.8 (a 2x better or worse metric) so one outlier cannot flatten
         # the rest, but zoom in when every gap is small.
-        limit = min(0.8, 1.15 * max(heights, default=0.05) + 0.005)
+        limit = min(CLIP, 1.15 * max(heights, default=0.05) + 0.005)
         ax.set_ylim(-limit, limit)
+        clipped = [(patch, y) for patch, y in bars if np.isfinite(y) and abs(y) > limit]
+        if clipped:
+            ax.text(0.995, 0.99, f"hatched: past +-{limit:.2g}, labelled with its value",
+                    transform=ax.transAxes, ha="right", va="top", fontsize=7)
+        for patch, y in clipped:
+            patch.set_hatch("//")
+            x = patch.get_x() + patch.get_width() / 2
+            ax.annotate(
+                f"{y:+.3g}", (x, 0.97 * limit * np.sign(y)), rotation=90, fontsize=7,
+                ha="center", va="top" if y > 0 else "bottom", color="black",
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.8, "lw": 0},
+            )
     else:
         ax.set_ylabel("fitness = log(chance / metric)")
         ax.set_title("Tuned baselines (higher is better; bars: seed spread)")
     ax.legend(fontsize=8, ncol=min(len(programs), 4), loc="upper center",
               bbox_to_anchor=(0.5, -0.28))
     fig.tight_layout()
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    return fig
