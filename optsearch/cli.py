@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "optsearch.commands.run_commands",
     "optsearch.commands.bench_command",
     "optsearch.commands.funnel_command",
+    "optsearch.commands.plot_command",
 ]
 
 
