@@ -4,8 +4,9 @@ Owns `one_liner(program)`: the outputs written as nested expressions, e.g.
 `update = (sign(interp(g, m, 0.9)) + w * 0.1) * (lr * 0.0001); m = interp(g, m, 0.99)`.
 Clauses read like sequential statements: a name on a right-hand side is the value
 before this step (the inputs `w g m v lr`), or an earlier clause of the line. A
-temporary that is read more than once and is long is kept as its own clause, so
-the line stays about as long as the program instead of growing exponentially.
+value written once, read more than once and long is kept as its own clause (an
+output such as `m` then comes before the clauses that read it), so the line stays
+about as long as the program instead of growing exponentially.
 
 Constants print with six significant digits: the line is for reading; the
 program text is exact. Meant for simplified programs (`dsl.simplify`), whose temporaries are written
@@ -30,11 +31,12 @@ def one_liner(program: Program, ops: OpRegistry = OPS) -> str:
     """`update = EXPR; m = EXPR; v = EXPR` (outputs the program never writes are
     left out), with the program's temporaries inlined."""
     writes = Counter(st.target for st in program.statements)
-    reads = Counter(name for st in program.statements for name in st.reads())
+    uses = _uses(program)
     # name -> (expression text, precedence) of the value it holds now.
     env: dict[str, tuple[str, int]] = {name: (name, _ATOM) for name in INPUTS}
     clauses: list[str] = []
-    for st in program.statements:
+    emitted: set[str] = set()
+    for i, st in enumerate(program.statements):
         op = ops[st.op]
         args = [_arg(a, env) for a in st.args]
         if op.infix:
@@ -45,17 +47,28 @@ def one_liner(program: Program, ops: OpRegistry = OPS) -> str:
         else:
             value = (f"{st.op}({', '.join(text for text, _ in args)})", _ATOM)
         name = st.target
-        shared = (
-            name not in OUTPUTS and writes[name] == 1 and reads[name] > 1
-            and len(value[0]) > _INLINE_SHARED_CHARS
-        )
-        if shared:
+        if writes[name] == 1 and uses[i] > 1 and len(value[0]) > _INLINE_SHARED_CHARS:
+            # Written once, so from here on the name means this value.
             clauses.append(f"{name} = {value[0]}")
+            emitted.add(name)
             value = (name, _ATOM)
         env[name] = value
     written = {st.target for st in program.statements}
-    clauses += [f"{name} = {env[name][0]}" for name in OUTPUTS if name in written]
+    clauses += [f"{name} = {env[name][0]}" for name in OUTPUTS
+                if name in written and name not in emitted]
     return "; ".join(clauses)
+
+
+def _uses(program: Program) -> list[int]:
+    """For each statement, how many later arguments read the value it writes."""
+    uses = [0] * len(program.statements)
+    current: dict[str, int] = {}  # name -> index of the statement that wrote it last
+    for i, st in enumerate(program.statements):
+        for name in st.reads():
+            if name in current:
+                uses[current[name]] += 1
+        current[st.target] = i
+    return uses
 
 
 def _arg(arg, env: dict[str, tuple[str, int]]) -> tuple[str, int]:

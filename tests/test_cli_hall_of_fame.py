@@ -48,6 +48,15 @@ def test_one_liner_keeps_operator_grouping_and_shared_long_temporaries():
     assert line.endswith("; update = d + d")
 
 
+def test_a_long_state_value_read_twice_comes_first_and_is_named():
+    program = parse(
+        "def train(w, g, m, v, lr):\n"
+        "    m = interp(square(g), m, 0.999)\n    t = m * m\n    update = t / m\n"
+        "    return update, m, v\n"
+    )
+    assert one_liner(program) == "m = interp(square(g), m, 0.999); update = m * m / m"
+
+
 def test_show_lists_one_row_per_behaviour_with_gain_over_the_seed(run_dir, capsys):
     data = json.loads(show(capsys, str(run_dir), "--json", "--top", "6"))
     top = data["top"]
@@ -102,7 +111,8 @@ def test_show_csv_is_the_hall_of_fame(run_dir, capsys):
 
 
 def test_show_prints_the_funnel_verdict_and_final_program(run_dir, capsys, tmp_path):
-    assert "funnel: not run yet" in show(capsys, str(run_dir))
+    assert f"funnel: not run yet (no report/final.json); optsearch funnel {run_dir}" in show(
+        capsys, str(run_dir))
     final = {
         "winner_id": 7, "passed_funnel": True, "lion_family": True,
         "funnel": {"winner": 7, "stages": [{"name": "metaval-10x", "entrants": [7, 3, 0],

@@ -198,7 +198,7 @@ def show_run(args: argparse.Namespace) -> int:
         print()
         _print_hall(hall)
     print()
-    print(_funnel_text(final))
+    print(_funnel_text(final, args.target))
     return 0
 
 
@@ -242,13 +242,12 @@ def _print_hall_csv(hall) -> None:
                       h.live, h.slots, h.one_liner])
 
 
-def _funnel_text(final: dict) -> str:
+def _funnel_text(final: dict, run: str) -> str:
     """The funnel's stages, verdict and final program, or why there are none."""
     from optsearch.pipeline import final_report
 
     if not final:
-        return ("funnel: not run yet (no report/final.json); run it with: "
-                "optsearch funnel RUN")
+        return f"funnel: not run yet (no report/final.json); optsearch funnel {run} runs it"
     lines = []
     for stage in (final.get("funnel") or {}).get("stages", []):
         base = stage.get("baseline_fitness")
