@@ -51,7 +51,7 @@ def test_one_liner_keeps_operator_grouping_and_shared_long_temporaries():
 def test_a_long_state_value_read_twice_comes_first_and_is_named():
     program = parse(
         "def train(w, g, m, v, lr):\n"
-        "    m = interp(square(g), m, 0.999)\n    t = m * m\n    update = t / m\n"
+        "    g2 = square(g)\n    m = interp(g2, m, 0.999)\n    t = m * m\n    update = t / m\n"
         "    return update, m, v\n"
     )
     assert one_liner(program) == "m = interp(square(g), m, 0.999); update = m * m / m"
