@@ -105,7 +105,7 @@ def comparison_figure(comparison: Comparison, baselines: dict[str, float], seed_
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(7.0, 4.2))
     for i, run in enumerate(comparison.runs):
         ax.plot(np.arange(1, run.best.size + 1), run.best, color="C0", alpha=0.25,
                 linewidth=0.8, label="single runs" if i == 0 else None)
@@ -127,6 +127,7 @@ def comparison_figure(comparison: Comparison, baselines: dict[str, float], seed_
     ax.set_ylabel("best fitness so far (higher is better)")
     where = f" on {', '.join(comparison.tasks)}" if comparison.tasks else ""
     ax.set_title(f"Search progress{where} (cf. Chen et al. 2023, Fig. 2 left)")
-    ax.legend(fontsize=8, loc="lower right")
+    # Beside the axes: inside, the legend would hide the band or a baseline.
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     return fig
