@@ -30,3 +30,31 @@ def test_eval_says_it_compiles_before_it_scores():
     err = result.stderr.splitlines()
     assert err[0] == f"compiling {TASK} (1 seeds)..."
     assert err[1].startswith("compiled in ") and err[1].endswith("scoring...")
+
+
+def test_a_funnel_stage_reports_at_every_quarter():
+    from types import SimpleNamespace
+
+    from dsl.library import load_builtin
+    from funnel.stages import _evaluate
+    from search.records import Result
+
+    class Instant:
+        def __init__(self):
+            self.queue = []
+
+        def submit(self, candidate, spec=None):
+            self.queue.append(candidate)
+
+        def collect(self):
+            return [(self.queue.pop(0), Result("ok", 1.0, {}))]
+
+    store = SimpleNamespace(record_stage_evaluation=lambda *args: None)
+    stage = SimpleNamespace(name="tenx")
+    spec = SimpleNamespace(task_weights=(("t", 1.0),), num_seeds=1)
+    todo = [(i, load_builtin("adamw"), "candidate") for i in range(8)]
+    lines: list[str] = []
+    _evaluate(store, Instant(), spec, stage, 0, todo, lines.append)
+    assert [line.split(" [")[0] for line in lines] == [
+        "  tenx: 2/8 scored", "  tenx: 4/8 scored", "  tenx: 6/8 scored",
+    ]
