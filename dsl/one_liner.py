@@ -9,8 +9,8 @@ output such as `m` then comes before the clauses that read it), so the line stay
 about as long as the program instead of growing exponentially.
 
 Constants print with six significant digits: the line is for reading; the
-program text is exact. Meant for simplified programs (`dsl.simplify`), whose temporaries are written
-once; any valid program gives a correct line.
+program text is exact. Meant for simplified programs (`dsl.simplify`), whose
+temporaries are written once; any valid program gives a correct line.
 """
 
 from __future__ import annotations

@@ -62,7 +62,8 @@ def compare(stores: list[tuple[str, RunStore]]) -> Comparison:
         elif these != tasks:
             raise UserError(
                 f"{name}: searched {', '.join(these) or 'unknown tasks'}, not "
-                f"{', '.join(tasks) or 'unknown tasks'}; fitness only compares on the same tasks"
+                f"{', '.join(tasks) or 'unknown tasks'}; "
+                "fitness only compares on the same tasks"
             )
         curves.append(curve)
     n = min(c.best.size for c in curves)
@@ -90,7 +91,9 @@ def baselines_from_file(path: str | Path, tasks: list[str]) -> dict[str, float]:
             if row.get("status", "ok") == "ok":
                 per.setdefault(row["program"], {})[row["task"]] = float(row["fitness"])
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise UserError(f"{path}: not a baselines JSON from `optsearch baselines` ({exc})")
+        raise UserError(
+            f"{path}: not a baselines JSON from `optsearch baselines` ({exc})"
+        ) from None
     return {
         program: float(np.mean([by_task[t] for t in tasks]))
         for program, by_task in per.items()
@@ -98,7 +101,9 @@ def baselines_from_file(path: str | Path, tasks: list[str]) -> dict[str, float]:
     }
 
 
-def comparison_figure(comparison: Comparison, baselines: dict[str, float], seed_label: str):
+def comparison_figure(
+    comparison: Comparison, baselines: dict[str, float], seed_label: str
+):
     """Best-so-far fitness of every run, mean and min-max band, reference lines."""
     import matplotlib
 
@@ -119,7 +124,8 @@ def comparison_figure(comparison: Comparison, baselines: dict[str, float], seed_
         seed = float(np.mean(seeds))
         ax.axhline(seed, color="gray", linestyle="--", linewidth=1.2,
                    label=f"seed program {seed_label} ({seed:.4g})")
-    for j, (label, value) in enumerate(sorted(baselines.items(), key=lambda kv: -kv[1])):
+    ranked = sorted(baselines.items(), key=lambda kv: -kv[1])
+    for j, (label, value) in enumerate(ranked):
         ax.axhline(value, color=f"C{(j + 1) % 10}", linestyle="-.", linewidth=1.2,
                    label=f"tuned {label} ({value:.4g})")
     ax.ticklabel_format(axis="y", style="plain", useOffset=False)

@@ -94,7 +94,7 @@ def hall_of_fame(store: RunStore, count: int) -> list[HallEntry]:
         program = parse(top.text)
         try:
             simple = simplify(program)
-        except (ProgramError, InvalidProgram):  # a stored program the checker now rejects: shown as is
+        except (ProgramError, InvalidProgram):  # rejected by today's checker: as is
             simple = program
         names = tasks or sorted(k.split("/")[0] for k in top.metrics if "/" in k)
         entries.append(HallEntry(

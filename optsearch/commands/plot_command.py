@@ -13,18 +13,21 @@ from search.errors import UserError
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "plot", help="several runs on one axis: best fitness, mean and spread (Fig. 2 left)"
+        "plot",
+        help="several runs on one axis: best fitness, mean and spread (Fig. 2 left)",
     )
     p.add_argument("runs", nargs="+", metavar="RUN", help="run directories or names")
-    p.add_argument("--out", default="runs.png", help="the PNG to write (default runs.png)")
+    p.add_argument(
+        "--out", default="runs.png", help="the PNG to write (default runs.png)"
+    )
     p.add_argument(
         "--baseline", action="append", default=[], metavar="LABEL=FITNESS",
         help="a horizontal line for a tuned baseline's fitness (repeatable)",
     )
     p.add_argument(
         "--baselines", metavar="JSON",
-        help="tuned baselines from `optsearch baselines --out FILE.md` (its FILE.json), "
-        "on the runs' tasks",
+        help="tuned baselines from `optsearch baselines --out FILE.md` "
+        "(its FILE.json), on the runs' tasks",
     )
     p.set_defaults(func=cmd_plot)
 
@@ -62,8 +65,10 @@ def cmd_plot(args: argparse.Namespace) -> int:
     if args.baselines:
         found = baselines_from_file(args.baselines, comparison.tasks)
         if not found:
-            raise UserError(f"{args.baselines}: no program tuned on every task of the runs "
-                            f"({', '.join(comparison.tasks) or 'unknown'})")
+            raise UserError(
+                f"{args.baselines}: no program tuned on every task of the runs "
+                f"({', '.join(comparison.tasks) or 'unknown'})"
+            )
         baselines = {**found, **baselines}  # a --baseline given by hand wins
     out = Path(args.out)
     if out.parent != Path("") and not out.parent.is_dir():
