@@ -1,8 +1,8 @@
-"""The README's "Inspecting a run" block runs as written, after its quick start.
+"""The README's "Inspecting a run" and "Programs" blocks run, after its quick start.
 
 `test_readme_commands.py` checks that every example parses; this one runs the
 block a new user runs first: the quick start's search at its written size (so
-candidate 812 exists), then every command of the block, word for word, in a
+its best, candidate 1662, exists), then every command of the block, word for word, in a
 fresh directory laid out like a checkout (`configs/` and `docs/` linked in). The
 `plot` line names three seeded runs, which are made first, small: the block
 says nothing about their size.
@@ -69,3 +69,23 @@ def test_every_inspecting_command_runs_as_written(checkout, command):
     )
     assert result.returncode == 0, f"`{command}`: {result.stderr}"
     assert result.stdout.strip() or (checkout / "seeds.png").exists()
+
+
+#: The Programs block's placeholders, filled as a reader would fill them.
+PLACEHOLDERS = {"my_lion.py": "configs/programs/lion.py", "RUN_DIR:1662": "latest:1662"}
+
+
+@pytest.mark.parametrize(
+    "command", _commands(_block_after("## Programs")), ids=lambda c: c[:50]
+)
+def test_every_programs_command_runs_with_its_placeholders_filled(checkout, command):
+    words = [PLACEHOLDERS.get(w, w) for w in shlex.split(command)]
+    assert words[0] == "optsearch"
+    redirect = words.index(">") if ">" in words else None
+    argv = words[1:redirect] if redirect else words[1:]
+    result = subprocess.run(
+        [sys.executable, "-m", "optsearch", *argv],
+        cwd=checkout, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, f"`{command}`: {result.stderr}"
+    assert result.stdout.strip()
