@@ -11,7 +11,8 @@ Tiers mirror the paper's funnel: `proxy` tasks (<= ~100 ms per evaluation), and
 `metaval-10x` / `metaval-100x` versions of each. See docs/tasks.md.
 """
 
-from proxy_tasks.fitness import WORST_FITNESS, Evaluation, MultiTaskScorer, TaskScorer
+from proxy_tasks.fitness import WORST_FITNESS, Evaluation, TaskScorer
+from proxy_tasks.multitask import MultiTaskScorer
 from proxy_tasks.mix import load_task_mix
 from proxy_tasks.registry import TIERS, Task, get_task, task_names
 

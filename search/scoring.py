@@ -48,7 +48,7 @@ class ScorerSpec:
 
 def build_scorer(spec: ScorerSpec):
     """A multi-task scorer for `spec` (compiles its tasks on first use)."""
-    from proxy_tasks.fitness import MultiTaskScorer
+    from proxy_tasks.multitask import MultiTaskScorer
     from proxy_tasks.tuning import ConstantTuning
 
     return MultiTaskScorer(

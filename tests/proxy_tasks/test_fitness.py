@@ -12,7 +12,8 @@ import pytest
 from dsl import parse
 from dsl.library import load_builtin
 from dsl.program import Program, Statement, Var
-from proxy_tasks.fitness import WORST_FITNESS, Evaluation, MultiTaskScorer, TaskScorer
+from proxy_tasks.fitness import WORST_FITNESS, Evaluation, TaskScorer
+from proxy_tasks.multitask import MultiTaskScorer
 
 TASK = "ill-conditioned"  # the cheapest task: a linear model
 

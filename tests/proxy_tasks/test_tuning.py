@@ -7,7 +7,8 @@ import pytest
 
 from dsl.constants import constant_slots, with_constants
 from dsl.library import load_builtin
-from proxy_tasks.fitness import MultiTaskScorer, TaskScorer
+from proxy_tasks.fitness import TaskScorer
+from proxy_tasks.multitask import MultiTaskScorer
 from proxy_tasks.tuning import ConstantTuning, constant_variants
 
 TASK = "ill-conditioned"  # the cheapest task: a linear model
