@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from dsl.fingerprint import fingerprint, fingerprint_unchecked
-from dsl.hashing import semantic_hash, semantic_hash_unchecked
+from dsl.fingerprint import fingerprint_unchecked
+from dsl.hashing import semantic_hash_unchecked
 from dsl.parser import parse
 from dsl.program import Program
 from proxy_tasks.floats import exact, from_exact
@@ -246,11 +246,12 @@ class Evolution:
         """What the child passes on: its program with the tuned constants written
         in (Lamarckian), which also answers from the cache any later child that
         is exactly it, so a tuned structure is not re-tuned for nothing."""
-        if is_cacheable(result):
-            derived = tuned_cache_entry(candidate.program, result, self.config.cache_key)
-            if derived is not None and self.cache.peek(derived[0]) is None:
-                self.cache.put(*derived)
-        return tuned_program(candidate.program, result.metrics)
+        tuned = tuned_program(candidate.program, result.metrics)
+        if tuned is not candidate.program and is_cacheable(result):
+            key, value = tuned_cache_entry(tuned, result, self.config.cache_key)
+            if self.cache.peek(key) is None:
+                self.cache.put(key, value)
+        return tuned
 
     def _maybe_restart(self) -> list[Restart]:
         restarts = []
@@ -272,7 +273,8 @@ class Evolution:
 
     @property
     def _seed_key(self) -> str:
-        return self._cache_key(semantic_hash(self.seed_program), fingerprint(self.seed_program))
+        # The seed passed analysis as candidate 0, so the unchecked keys apply.
+        return program_key(self.seed_program, self.config.cache_key)
 
     def _cache_key(self, program_hash: str, program_fingerprint: str) -> str:
         """The key the config's `cache_key` names."""
@@ -365,19 +367,19 @@ def is_cacheable(result: Result) -> bool:
     return not result.cache_hit and result.status != "worker_lost"
 
 
-def tuned_cache_entry(program: Program, result: Result, cache_key: str):
-    """(key, value) under which a tuned child also answers for its tuned program,
-    or None when tuning kept the program's own constants."""
-    tuned = tuned_program(program, result.metrics)
-    if tuned is program:
-        return None
-    key = (
-        semantic_hash_unchecked(tuned)
-        if cache_key == "hash"
-        else fingerprint_unchecked(tuned)
-    )
+def program_key(program: Program, cache_key: str) -> str:
+    """The cache key of a valid program under the config's `cache_key`."""
+    if cache_key == "hash":
+        return semantic_hash_unchecked(program)
+    return fingerprint_unchecked(program)
+
+
+def tuned_cache_entry(tuned: Program, result: Result, cache_key: str):
+    """(key, value) under which a tuned child's result also answers for `tuned`,
+    its program with the tuned constants written in (the constants themselves are
+    left out: `tuned` already holds them)."""
     own = {k: v for k, v in result.metrics.items() if k != TUNED_CONSTANTS}
-    return key, cache_value(replace(result, metrics=own))
+    return program_key(tuned, cache_key), cache_value(replace(result, metrics=own))
 
 
 def cache_value(result: Result) -> dict[str, Any]:

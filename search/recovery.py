@@ -16,11 +16,12 @@ from __future__ import annotations
 import math
 import sqlite3
 
+from dsl.parser import parse
 from dsl.program import Program
 from search.config import SearchConfig
 from search.errors import UserError
-from dsl.parser import parse
 from search.evolution import Evolution, cache_value, is_cacheable, tuned_cache_entry
+from search.records import TUNED_CONSTANTS, tuned_program
 from search.store import CHECKPOINT_FILE, DB_FILE, RunStore
 
 
@@ -113,11 +114,13 @@ def _cache_entries(store: RunStore, told: int, config: SearchConfig):
             seen.add(key)
             yield key, cache_value(result)
             # A tuned child also answers for its tuned program, if that key was
-            # new then (as `Evolution.tell` does it).
-            derived = tuned_cache_entry(parse(text), result, config.cache_key)
-            if derived is not None and derived[0] not in seen:
-                seen.add(derived[0])
-                yield derived
+            # new then (as `Evolution.tell` does it). Only tuned rows are parsed.
+            if result.metrics.get(TUNED_CONSTANTS):
+                tuned = tuned_program(parse(text), result.metrics)
+                key, value = tuned_cache_entry(tuned, result, config.cache_key)
+                if key not in seen:
+                    seen.add(key)
+                    yield key, value
 
 
 def _short(exc: BaseException) -> str:
