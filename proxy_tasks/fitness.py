@@ -91,6 +91,11 @@ def _failure(status: str, message: str, start: float, metrics=None) -> Evaluatio
     )
 
 
+def _every_variant_failed(status: str, message: str, start: float, num_variants: int):
+    """`score_variants`' answer when no variant has a fitness."""
+    return _failure(status, message, start), np.full(num_variants, WORST_FITNESS)
+
+
 @functools.lru_cache(maxsize=16)
 def compiled_task(task_name: str, max_length: int) -> TaskProgram:
     """The compiled training functions of a task, shared by every scorer of a process."""
@@ -225,14 +230,14 @@ class TaskScorer:
             code = encode(program, self.max_length)
             consts = self._variant_consts(program, code, constants)
         except (InvalidProgram, ValueError) as exc:
-            return _failure("invalid", str(exc), start), np.array([WORST_FITNESS])
+            return _every_variant_failed("invalid", str(exc), start, 1)
         try:
             self.warmup(len(consts))
             start = time.perf_counter()  # compiling is not the candidate's time
             return self._run(code, seed, start + self.time_budget_s, start, consts)
         except Exception as exc:  # noqa: BLE001 -- a candidate's crash is data
-            failure = _failure("error", f"{type(exc).__name__}: {exc}", start)
-            return failure, np.full(len(consts), WORST_FITNESS)
+            message = f"{type(exc).__name__}: {exc}"
+            return _every_variant_failed("error", message, start, len(consts))
 
     @staticmethod
     def _variant_consts(program: Program, code, constants) -> np.ndarray:
@@ -296,15 +301,14 @@ class TaskScorer:
             failed |= nonfinite | diverged
             if self._unusable(failed, num_variants).all():
                 message = "; ".join(r for _, r in reasons[:4])
-                return _failure(reasons[0][0], message, start), np.full(
-                    num_variants, WORST_FITNESS
-                )
+                return _every_variant_failed(reasons[0][0], message, start, num_variants)
             if time.perf_counter() > deadline:
-                return _failure(
+                return _every_variant_failed(
                     "timeout",
                     f"over the {self.time_budget_s:.3g} s budget at step {step}",
                     start,
-                ), np.full(num_variants, WORST_FITNESS)
+                    num_variants,
+                )
         val_loss, val_error = (np.asarray(a, np.float64) for a in tp.evaluate(carry))
         return self._summarize(
             val_loss, val_error, train_loss, failed, reasons, start, num_variants
@@ -342,7 +346,7 @@ class TaskScorer:
         if unusable.all():
             message = "; ".join(r for _, r in reasons[:4]) or "non-finite validation metric"
             status = reasons[0][0] if reasons else "nonfinite"
-            return _failure(status, message, start), np.full(num_variants, WORST_FITNESS)
+            return _every_variant_failed(status, message, start, num_variants)
         fitness_by_setting = np.array(
             [
                 WORST_FITNESS if bad[s] else log_ratio(chance, metric[s].mean())
