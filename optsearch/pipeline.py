@@ -277,22 +277,36 @@ def first_lion_family(store: RunStore) -> dict | None:
     """The first successfully evaluated Lion-family candidate, in told order.
 
     Returns:
-        its candidate id, the candidates told up to it, the seconds since the
-        run's first candidate, and `family_ids` (every Lion-family candidate),
-        or None if the search never produced one.
+        its candidate id, the candidates told and evaluated up to it, the seconds
+        since the run's first candidate, `family_ids` (every Lion-family
+        candidate) and `first_distinct` (the same facts for the first with
+        b1 != b2, Lion proper rather than signum, or None), or None if the search
+        never produced one.
     """
-    verdicts: dict[str, bool] = {}
-    first, family = None, []
+    verdicts: dict[str, tuple[bool, bool]] = {}
+    first, distinct, family = None, None, []
     for cid, text, told, since_start, key in store.told_ok():
         if key not in verdicts:
-            verdicts[key] = match_lion(parse(text)).lion_family
-        if verdicts[key]:
-            family.append(cid)
-            if first is None:
-                first = {"candidate_id": cid, "told": told, "wall_s": since_start}
+            match = match_lion(parse(text))
+            verdicts[key] = (match.lion_family, match.lion_family and match.distinct_betas)
+        in_family, proper = verdicts[key]
+        if not in_family:
+            continue
+        family.append(cid)
+        facts = None
+        if first is None or (proper and distinct is None):
+            facts = {
+                "candidate_id": cid, "told": told, "wall_s": since_start,
+                "evaluated": store.evaluations_up_to(told),
+            }
+        if first is None:
+            first = facts
+        if proper and distinct is None:
+            distinct = dict(facts)
     if first is not None:
         first["family_ids"] = family
         first["num_family"] = len(family)
+        first["first_distinct"] = distinct
     return first
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from dsl.parser import parse
 from funnel.lion_family import match_lion
+from optsearch.pipeline import first_lion_family
 from search.store import RunStore
 
 
@@ -45,22 +46,14 @@ def run_seed(config: str, seed: int, run_dir: Path, overrides: list[str]) -> int
 
 
 def first_lion(store: RunStore) -> dict:
-    """The first told Lion-family program, any and with b1 != b2."""
-    verdicts: dict[str, tuple[bool, bool]] = {}
-    found: dict = {}
-    for cid, text, told, since_start, key in store.told_ok():
-        if key not in verdicts:
-            match = match_lion(parse(text))
-            verdicts[key] = (match.lion_family, match.lion_family and match.distinct_betas)
-        family, distinct = verdicts[key]
-        for name, hit in (("any", family), ("distinct", distinct)):
-            if hit and name not in found:
-                found[name] = {
-                    "id": cid, "told": told, "wall_s": since_start,
-                    "evaluated": store.evaluations_up_to(told),
-                }
-        if "distinct" in found:
-            break
+    """The first told Lion-family program, any ("any") and with b1 != b2
+    ("distinct"), as `optsearch.pipeline.first_lion_family` finds them."""
+    first = first_lion_family(store)
+    if first is None:
+        return {}
+    found = {"any": first}
+    if first.get("first_distinct"):
+        found["distinct"] = first["first_distinct"]
     return found
 
 

@@ -1,0 +1,32 @@
+"""When did a search first reach the Lion family, and Lion proper (b1 != b2)?"""
+
+from __future__ import annotations
+
+from dsl.library import load_builtin
+from dsl.parser import parse
+from optsearch.pipeline import first_lion_family
+from search.records import Candidate, Result
+from search.store import RunStore
+
+SIGNUM = parse(
+    "def train(w, g, m, v, lr):\n    m = interp(g, m, 0.9)\n    update = sign(m)\n"
+    "    update = update * lr\n    return update, m, v\n"
+)
+
+
+def test_the_first_family_member_and_the_first_lion_proper_are_told_apart(tmp_path):
+    store = RunStore(tmp_path / "run")
+    # Told order: AdamW, signum (b1 = b2), AdamW again as a cache hit, Lion.
+    rows = [(0, load_builtin("adamw"), False), (1, SIGNUM, False),
+            (2, load_builtin("adamw"), True), (3, load_builtin("lion"), False)]
+    for told, (cid, program, hit) in enumerate(rows, start=1):
+        key = f"f{program.to_text()}"
+        candidate = Candidate(cid, None, "insert", program, key, key, key,
+                              len(program), len(program))
+        store.record_told(candidate, Result("ok", 0.1, {}, 0.0, cache_hit=hit), told, told)
+    first = first_lion_family(store)
+    store.close()
+    assert (first["candidate_id"], first["told"], first["evaluated"]) == (1, 2, 2)
+    assert first["family_ids"] == [1, 3]
+    proper = first["first_distinct"]
+    assert (proper["candidate_id"], proper["told"], proper["evaluated"]) == (3, 4, 3)
