@@ -157,6 +157,8 @@ class TaskProgram:
                     jax.random.fold_in(key, t), (task.batch_size,), 0, num_train
                 )
                 loss, g = jax.value_and_grad(loss_fn)(w, x_train[idx], y_train[idx])
+                if task.grad_scale != 1.0:
+                    g = g * task.grad_scale
                 lr = (
                     schedule_value(task.schedule, t.astype(jnp.float32), task.num_steps)
                     * lr_scale
