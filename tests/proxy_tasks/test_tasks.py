@@ -74,3 +74,41 @@ def test_the_executor_trains_exactly_like_the_reference_interpreter(
     want = train_and_evaluate(reference, code, keys, scales)
     np.testing.assert_allclose(got[0], want[0], rtol=1e-5)
     np.testing.assert_array_equal(got[1], want[1])
+
+
+@pytest.fixture(scope="module")
+def scaled_executors():
+    return {
+        scale: TaskProgram(replace(SHORT_TASK, grad_scale=scale), 16)
+        for scale in (1.0, 10.0)
+    }
+
+
+def _val_loss(tp: TaskProgram, name: str) -> np.ndarray:
+    code = encode(load_builtin(name), 16)
+    return train_and_evaluate(tp, code, run_keys(0, 2, 1), jnp.ones(2))[0]
+
+
+def test_a_gradient_scale_is_invisible_to_a_sign_method(scaled_executors):
+    # sign(10 g) == sign(g): the same steps, the same weights, the same loss.
+    plain, scaled = (_val_loss(scaled_executors[s], "signsgd") for s in (1.0, 10.0))
+    np.testing.assert_array_equal(plain, scaled)
+
+
+def test_a_gradient_scale_changes_plain_sgd(scaled_executors):
+    plain, scaled = (_val_loss(scaled_executors[s], "sgd") for s in (1.0, 10.0))
+    assert np.all(np.abs(plain - scaled) > 1e-4), (plain, scaled)
+
+
+def test_a_gradient_scale_must_be_positive_and_finite():
+    for bad in (0.0, -1.0, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="grad_scale"):
+            replace(SHORT_TASK, grad_scale=bad)
+
+
+def test_the_big_batch_horizons_see_gradients_a_hundredfold_apart():
+    short, long = (registry.get_task(n) for n in ("teacher-bigbatch", "teacher-bigbatch-long"))
+    assert (short.batch_size, long.batch_size) == (2048, 2048)
+    assert long.grad_scale / short.grad_scale == pytest.approx(100.0)
+    # Meta-validation versions keep the proxy's batch and gradient scale.
+    assert registry.get_task("teacher-bigbatch-100x").grad_scale == short.grad_scale
