@@ -221,9 +221,15 @@ def join_cluster(address: str, timeout_s: float) -> None:
             atexit.unregister(ray.shutdown)
         os.close(devnull)
     if not answered:
+        # A `ray start` head of Ray 2.60 turns token authentication on, and a
+        # client without it hangs instead of being refused: say so.
+        hint = (
+            "" if os.environ.get("RAY_AUTH_MODE")
+            else "; a `ray start` cluster needs RAY_AUTH_MODE=token in this shell"
+        )
         raise NoCluster(
             f"no Ray cluster at {address}: {target} accepts connections but did not "
-            f"answer as Ray within {timeout_s:g} s (see --connect-timeout)"
+            f"answer as Ray within {timeout_s:g} s (see --connect-timeout{hint})"
         )
     if failure:
         raise failure[0]

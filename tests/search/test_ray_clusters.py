@@ -65,8 +65,9 @@ def test_run_with_an_address_where_nothing_listens_is_one_line_and_creates_nothi
 
 
 def test_a_server_that_is_not_ray_at_the_address_is_one_line_within_the_timeout(
-    config, tmp_path
+    config, tmp_path, monkeypatch
 ):
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
     # Accepts connections (the kernel completes them) and never says a word.
     with socket.socket() as silent:
         silent.bind(("127.0.0.2", 0))  # loopback, under an address Ray leaves as is
@@ -79,6 +80,8 @@ def test_a_server_that_is_not_ray_at_the_address_is_one_line_within_the_timeout(
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(f"optsearch run: error: no Ray cluster at {address}")
     assert "did not answer as Ray within 2 s" in result.stderr
+    # Without token auth set, the likeliest cause (a `ray start` head) is named.
+    assert "RAY_AUTH_MODE=token" in result.stderr
     assert result.stderr.count("\n") == 1, result.stderr  # Ray's retry lines stay hidden
     assert not (tmp_path / "r").exists()
 
