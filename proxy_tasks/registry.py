@@ -328,24 +328,40 @@ _TEACHER_CONST_100X = {
     "model_args": _args(sizes=(64, 96, 96, 8)),
     "batch_size": 2048,
 }
-for _name, _steps, _cost, _steps_10x, _steps_100x in (
-    ("teacher-const", 100, 0.08, 300, 800),
-    ("teacher-const-long", 300, 0.24, 900, 2400),
-):
+
+
+def _constant_lr_teacher_family(
+    name: str, steps: int, cost_s: float, description: str,
+    x10: tuple[dict, float], x100: tuple[dict, float], **changes,
+) -> None:
+    """Register `teacher-noisy` at a constant lr for `steps` steps, with its 10x
+    and 100x versions at 3x and 8x the steps. `x10` and `x100` are each version's
+    data, model and batch with the declared cost of a 300- and an 800-step
+    evaluation (scaled to their steps); `changes` are further proxy fields, which
+    the larger versions inherit."""
+    (x10_fields, cost_300), (x100_fields, cost_800) = x10, x100
     _family(
         replace(
-            _TASKS["teacher-noisy"],
-            name=_name,
-            family=_name,
-            num_steps=_steps,
-            schedule="constant",
-            declared_cost_s=_cost,
-            description=f"teacher-noisy at a constant lr ({_steps}-step proxy horizon)",
+            _TASKS["teacher-noisy"], name=name, family=name, num_steps=steps,
+            schedule="constant", declared_cost_s=cost_s, description=description,
+            **changes,
         ),
-        x10={**_TEACHER_CONST_10X, "num_steps": _steps_10x,
-             "declared_cost_s": 1.0 * _steps_10x / 300},
-        x100={**_TEACHER_CONST_100X, "num_steps": _steps_100x,
-              "declared_cost_s": 8.0 * _steps_100x / 800},
+        x10={**x10_fields, "num_steps": 3 * steps,
+             "declared_cost_s": cost_300 * 3 * steps / 300},
+        x100={**x100_fields, "num_steps": 8 * steps,
+              "declared_cost_s": cost_800 * 8 * steps / 800},
+    )
+
+
+for _name, _steps, _cost in (
+    ("teacher-const", 100, 0.08),
+    ("teacher-const-long", 300, 0.24),
+):
+    _constant_lr_teacher_family(
+        _name, _steps, _cost,
+        f"teacher-noisy at a constant lr ({_steps}-step proxy horizon)",
+        x10=(_TEACHER_CONST_10X, 1.0),
+        x100=(_TEACHER_CONST_100X, 8.0),
     )
 
 # --- the constant-lr teacher problem at batch 2048, with gradients of two
@@ -360,31 +376,18 @@ for _name, _steps, _cost, _steps_10x, _steps_100x in (
 # docs/tasks.md, "The route at batch 2048"). Four times the cost per step of
 # batch 512; the 10x and 100x versions keep the batch and the gradient scale and
 # grow the model, the data and the horizon.
-_BIG_BATCH_10X = {**_TEACHER_CONST_10X, "batch_size": 2048}
-_BIG_BATCH_100X = {**_TEACHER_CONST_100X, "batch_size": 2048}
-for _name, _steps, _scale, _cost, _steps_10x, _steps_100x in (
-    ("teacher-bigbatch", 100, 0.1, 0.3, 300, 800),
-    ("teacher-bigbatch-long", 300, 10.0, 0.9, 900, 2400),
+for _name, _steps, _scale, _cost in (
+    ("teacher-bigbatch", 100, 0.1, 0.3),
+    ("teacher-bigbatch-long", 300, 10.0, 0.9),
 ):
-    _family(
-        replace(
-            _TASKS["teacher-noisy"],
-            name=_name,
-            family=_name,
-            num_steps=_steps,
-            batch_size=2048,
-            schedule="constant",
-            grad_scale=_scale,
-            declared_cost_s=_cost,
-            description=(
-                f"teacher-noisy at a constant lr, batch 2048, {_steps} steps, "
-                f"gradient x {_scale:g}"
-            ),
-        ),
-        x10={**_BIG_BATCH_10X, "num_steps": _steps_10x,
-             "declared_cost_s": 2.0 * _steps_10x / 300},
-        x100={**_BIG_BATCH_100X, "num_steps": _steps_100x,
-              "declared_cost_s": 8.0 * _steps_100x / 800},
+    _constant_lr_teacher_family(
+        _name, _steps, _cost,
+        f"teacher-noisy at a constant lr, batch 2048, {_steps} steps, "
+        f"gradient x {_scale:g}",
+        x10=({**_TEACHER_CONST_10X, "batch_size": 2048}, 2.0),
+        x100=({**_TEACHER_CONST_100X, "batch_size": 2048}, 8.0),
+        batch_size=2048,
+        grad_scale=_scale,
     )
 
 # --- ill-conditioned linear regression: preconditioning matters.
