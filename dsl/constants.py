@@ -117,6 +117,43 @@ def perturbed_constants(
     return draws
 
 
+#: Values a coordinate sweep tries for an interp weight in (0, 1): memories of
+#: about 2, 10, 100 and 1000 steps.
+MIXING_GRID = (0.5, 0.9, 0.99, 0.999)
+#: Magnitudes it tries for every other constant (the constant's sign is kept):
+#: one per decade, wide enough to reach a sign method's decay (about 1) from
+#: AdamW's 0.01, which no relative perturbation of 2^N(0, 1) does.
+MAGNITUDE_GRID = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
+
+
+def grid_constants(
+    slots: list[ConstantSlot],
+    mixing_grid: tuple[float, ...] = MIXING_GRID,
+    magnitude_grid: tuple[float, ...] = MAGNITUDE_GRID,
+) -> np.ndarray:
+    """A coordinate sweep on an absolute grid, shape [k, n]: each row moves one
+    slot to one grid value and keeps the others.
+
+    The values are absolute, not ratios of the current constant, so a structure
+    born with constants far from its own optimum (a sign method inheriting
+    AdamW's decay 0.01) can reach it in one step. A value equal to the slot's
+    own is skipped, and so is a zero constant (zero is structure: `x * 0`).
+    """
+    values = [s.value for s in slots]
+    rows = []
+    for j, slot in enumerate(slots):
+        if slot.value == 0:
+            continue
+        grid = mixing_grid if slot.mixing else [
+            math.copysign(m, slot.value) for m in magnitude_grid
+        ]
+        for value in grid:
+            value = round_constant(value, slot.mixing)
+            if value != slot.value:
+                rows.append(values[:j] + [value] + values[j + 1:])
+    return np.array(rows, np.float64).reshape(len(rows), len(slots))
+
+
 def executor_positions(program: Program, arity: int = 3) -> np.ndarray:
     """Where each live constant sits in `encode(program).consts`: the live rank of
     its statement times `arity` (the executor's `MAX_ARITY`) plus its position."""

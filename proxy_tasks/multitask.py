@@ -71,10 +71,14 @@ class MultiTaskScorer:
 
     def warmup(self) -> float:
         seconds = sum(scorer.warmup() for scorer in self.scorers.values())
-        if self.tuning.enabled:  # tuning tasks also score every variant at once
+        # Tuning tasks also score every variant at once; a grid's row count
+        # depends on the program, so its shapes compile on first use (before the
+        # candidate's clock starts).
+        rows = self.tuning.fixed_variants if self.tuning.enabled else None
+        if rows is not None:
             tuners = list(self.scorers.values())
             for scorer in tuners if self.tuning.on == "all" else tuners[:1]:
-                seconds += scorer.warmup(1 + self.tuning.num_draws)
+                seconds += scorer.warmup(rows)
         return seconds
 
     def score(self, program: Program, seed: int = 0) -> Evaluation:

@@ -3,7 +3,8 @@
     python scripts/tuning_cost.py configs/lion.yaml --repeats 5
 
 Scores the config's seed program with the config's scorer at several tuning
-settings (off, and `constant_draws` picked on the first task or on all tasks),
+settings (off; `constant_draws` draws and the absolute grid, each picked on the
+first task or on all tasks),
 interleaved round by round so machine load hits every setting alike, after one
 warm-up each. Prints seconds per evaluation and the ratio to tuning off.
 """
@@ -33,8 +34,12 @@ def main(argv: list[str]) -> int:
     for draws in (int(d) for d in args.draws.split(",")):
         for on in ("first", "all"):
             settings[f"{draws} draws, on {on}"] = replace(
-                base, constant_draws=draws, constant_tuning_on=on
+                base, constant_draws=draws, constant_tuning_on=on, constant_tuning="draws"
             )
+    for on in ("first", "all"):
+        settings[f"grid, on {on}"] = replace(
+            base, constant_tuning_on=on, constant_tuning="grid"
+        )
     scorers = {name: build_scorer(spec) for name, spec in settings.items()}
     for scorer in scorers.values():
         scorer.warmup()

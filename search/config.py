@@ -92,6 +92,11 @@ class TasksConfig:
     # Which tasks pick the tuned constants: the first proxy task only (cheap), or
     # every proxy task by the weighted fitness (each variant runs on all).
     constant_tuning_on: Literal["first", "all"] = "first"
+    # "draws" perturbs every constant at once (`constant_draws` copies); "grid"
+    # sweeps each live constant over an absolute per-decade grid (interp weights
+    # 0.5 ... 0.999, others 1e-3 ... 10), reaching values no perturbation of the
+    # inherited constant does (a sign method's decay from AdamW's 0.01).
+    constant_tuning: Literal["draws", "grid"] = "draws"
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ class ScorerSpec:
     constant_draws: int = 0
     constant_scale: float = 1.0
     constant_tuning_on: str = "first"
+    constant_tuning: str = "draws"
 
     @staticmethod
     def from_config(config: SearchConfig) -> "ScorerSpec":
@@ -43,6 +44,7 @@ class ScorerSpec:
             constant_draws=config.tasks.constant_draws,
             constant_scale=config.tasks.constant_scale,
             constant_tuning_on=config.tasks.constant_tuning_on,
+            constant_tuning=config.tasks.constant_tuning,
         )
 
 
@@ -54,7 +56,8 @@ def build_scorer(spec: ScorerSpec):
     return MultiTaskScorer(
         dict(spec.task_weights),
         tuning=ConstantTuning(
-            spec.constant_draws, spec.constant_scale, spec.constant_tuning_on
+            spec.constant_draws, spec.constant_scale, spec.constant_tuning_on,
+            kind=spec.constant_tuning,
         ),
         max_length=spec.executor_length,
         num_seeds=spec.num_seeds,

@@ -73,3 +73,37 @@ def test_perturbations_are_a_function_of_the_generator():
     a = perturbed_constants(slots, 8, 1.0, np.random.default_rng(3))
     b = perturbed_constants(slots, 8, 1.0, np.random.default_rng(3))
     assert (a == b).all()
+
+
+def test_the_grid_moves_one_constant_at_a_time_to_absolute_values():
+    from dsl.constants import MAGNITUDE_GRID, MIXING_GRID, grid_constants
+
+    adamw = load_builtin("adamw")  # live constants: 0.9, 0.999, 0.01, 0.001
+    slots = constant_slots(adamw)
+    own = np.array([s.value for s in slots])
+    rows = grid_constants(slots)
+    moved = rows != own
+    assert (moved.sum(axis=1) == 1).all(), "each row moves exactly one constant"
+    # Per slot: every grid value but its own (0.9, 0.999, 0.01, 0.001 are on it).
+    assert moved.sum(axis=0).tolist() == [
+        len(MIXING_GRID) - 1, len(MIXING_GRID) - 1,
+        len(MAGNITUDE_GRID) - 1, len(MAGNITUDE_GRID) - 1,
+    ]
+    decays = sorted(rows[moved[:, 2], 2])
+    assert decays == [1e-3, 0.1, 1.0, 10.0]  # absolute: 0.01 reaches 1 in one step
+
+
+def test_the_grid_keeps_a_constants_sign_and_skips_zero():
+    from dsl.constants import grid_constants
+
+    program = parse(
+        "def train(w, g, m, v, lr):\n"
+        "    a = g * -0.5\n"
+        "    b = a * 0.0\n"
+        "    update = a + b\n"
+        "    return update, m, v\n"
+    )
+    slots = constant_slots(program)
+    rows = grid_constants(slots)
+    assert (rows[:, 0] < 0).all() and (rows[:, 1] == 0).all()
+    assert len(rows) == 5  # five magnitudes for -0.5, none for the zero

@@ -90,3 +90,48 @@ def test_tuning_on_all_tasks_picks_by_the_weighted_fitness_of_every_variant():
     assert result.metrics["tuned_variant"] == best
     assert result.fitness == pytest.approx(totals[best], abs=1e-5)
     assert (result.constants is None) == (best == 0)
+
+
+def test_grid_rows_are_own_first_then_the_sweep_padded_to_a_bucket():
+    from dsl.constants import grid_constants
+    from proxy_tasks.tuning import VARIANT_BUCKET
+
+    adamw = load_builtin("adamw")
+    rows = constant_variants(adamw, ConstantTuning(kind="grid"))
+    own = [s.value for s in constant_slots(adamw)]
+    sweep = grid_constants(constant_slots(adamw))
+    assert len(rows) % VARIANT_BUCKET == 0
+    assert (rows[0] == own).all()
+    assert (rows[1:1 + len(sweep)] == sweep).all()
+    assert (rows[1 + len(sweep):] == own).all(), "padding repeats the own constants"
+    again = constant_variants(adamw, ConstantTuning(kind="grid"))
+    assert (again == rows).all()
+
+
+def test_a_grid_larger_than_max_variants_is_sampled_the_same_way_every_time():
+    adamw = load_builtin("adamw")  # 14 grid rows
+    tuning = ConstantTuning(kind="grid", max_variants=8)
+    rows = constant_variants(adamw, tuning)
+    assert rows.shape == (8, 4)
+    assert (rows == constant_variants(adamw, tuning)).all()
+    assert len({tuple(r) for r in rows}) == 8, "a sample, not padding"
+
+
+def test_grid_tuning_keeps_the_best_row_and_its_child_scores_the_same():
+    tuning = ConstantTuning(kind="grid")
+    mix = MultiTaskScorer({TASK: 1.0}, tuning, max_length=16, num_seeds=2)
+    adamw = load_builtin("adamw")
+    tuned = mix.score(adamw)
+    rows = constant_variants(adamw, tuning)
+    _, by_variant = TaskScorer(TASK, max_length=16, num_seeds=2).score_variants(adamw, rows)
+    assert tuned.ok and tuned.fitness == pytest.approx(by_variant.max(), abs=1e-5)
+    assert tuned.constants is not None, "a decade grid should beat lr 1e-3 here"
+    assert list(tuned.constants) in rows.tolist()
+    child = with_constants(adamw, tuned.constants)
+    again = MultiTaskScorer({TASK: 1.0}, max_length=16, num_seeds=2).score(child)
+    assert again.fitness == pytest.approx(tuned.fitness, abs=1e-5)
+
+
+def test_unknown_tuning_kind_is_refused():
+    with pytest.raises(ValueError, match="kind"):
+        ConstantTuning(kind="bayes")
