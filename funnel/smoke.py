@@ -3,7 +3,7 @@
 Owns the shrinking rule. It keeps every phase of the pipeline (search with
 restarts, meta-validation, every funnel stage, ablation) and makes each small:
 population <= 16, <= 60 candidates, one seed per evaluation, at most two constant
-tuning draws picked on the first task, meta-validation every
+tuning draws (or the grid) picked on the first task, meta-validation every
 20 candidates, 3 programs into the funnel, and every meta-validation or stage task
 swapped for its next smaller version (100x -> 10x, 10x -> the proxy task): the
 registry's tasks fix their step counts, so a smaller task is how steps shrink.
@@ -50,6 +50,7 @@ def smoke_config(config: RunConfig) -> RunConfig:
     raw["tasks"]["num_seeds"] = 1
     if raw["tasks"].get("constant_draws"):
         raw["tasks"]["constant_draws"] = min(raw["tasks"]["constant_draws"], 2)
+    if raw["tasks"].get("constant_draws") or raw["tasks"].get("constant_tuning") == "grid":
         raw["tasks"]["constant_tuning_on"] = "first"  # one task compiles the variants
     if raw.get("metaval"):
         metaval = raw["metaval"]
