@@ -50,6 +50,9 @@ class MutationConfig:
     # Op-changing mutations (search.mutation), off by default as in the paper.
     change_op: float = field(default=0.0, metadata=_range(0))
     randomize: float = field(default=0.0, metadata=_range(0))
+    # Copy a statement under a fresh name, constants mutated, and point one
+    # reader at the copy (search.mutation.duplicate_statement).
+    duplicate: float = field(default=0.0, metadata=_range(0))
     const_redraw_prob: float = field(default=0.5, metadata=_range(0, 1))
     # A modified argument becomes a constant (where scalars are accepted) this often.
     const_arg_prob: float = field(default=0.3, metadata=_range(0, 1))

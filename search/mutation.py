@@ -1,4 +1,5 @@
-"""Mutations, looked up by name: the paper's three and two that change an op.
+"""Mutations, looked up by name: the paper's three, two that change an op, and
+duplication.
 
 Owns how a child program is drawn from its parent. The paper's (Chen et al. 2023,
 Sec. 2.2): insert a random statement at a random position, delete a random
@@ -14,6 +15,14 @@ a config weights them:
   (point mutation of the function node in genetic programming).
 - `randomize`: a random statement is replaced by a random statement writing the
   same variable (AutoML-Zero's randomize-instruction, Real et al. 2020).
+- `duplicate`: a random statement is copied, under a fresh name and with its
+  constants mutated, just before itself, and one later reader of the original
+  reads the copy instead (gene duplication, Koza's architecture-altering
+  operations): the copy starts as a near-twin of a computation that already
+  works and can then diverge from it. Without it, giving one value a second,
+  differently tuned version takes an insertion of the right op and arguments
+  plus an edit that makes it read, two rare steps the first of which is
+  neutral.
 
 A mutation may produce an invalid program (a deletion can orphan a read); the
 caller re-mutates the parent until the child passes abstract execution, as the
@@ -32,7 +41,7 @@ import numpy as np
 
 from dsl.generate import kinds_before, random_arg, random_constant, random_statement
 from dsl.ops import OPS, Kind, OpRegistry
-from dsl.program import Const, Program, Var
+from dsl.program import Const, Program, Statement, Var
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,47 @@ def randomize_statement(
     return program.replace_statement(index, statement)
 
 
+def duplicate_statement(
+    rng: np.random.Generator, program: Program, context: MutationContext
+):
+    """Copy a random statement to a fresh variable just before it (constants
+    mutated) and point one later reader of the original at the copy.
+
+    The copy sits before the original so it reads exactly the values the
+    original reads (for `m = interp(g, m, b)` the copy mixes with the old m). A
+    reader is a later argument that reads the original's value: up to and
+    including the first statement that writes the original's target again. With
+    no such reader the copy is dead code, a neutral child. None at the length
+    limit or for a program without a statement that has arguments.
+    """
+    if len(program) >= context.max_length:
+        return None
+    candidates = [i for i, st in enumerate(program) if st.args]
+    if not candidates:
+        return None
+    index = candidates[int(rng.integers(len(candidates)))]
+    original = program.statements[index]
+    fresh = _targets(program)[-1]
+    copy = Statement(fresh, original.op, tuple(
+        Const(mutate_constant(rng, a.value, context.const_redraw_prob))
+        if isinstance(a, Const) else a
+        for a in original.args
+    ))
+    readers = []
+    for later in range(index + 1, len(program)):
+        st = program.statements[later]
+        readers += [(later, pos) for pos, a in enumerate(st.args) if a == Var(original.target)]
+        if st.target == original.target:
+            break
+    child = program.insert(index, copy)
+    if not readers:
+        return child
+    later, position = readers[int(rng.integers(len(readers)))]
+    st = child.statements[later + 1]  # one down: the copy sits before it
+    args = st.args[:position] + (Var(fresh),) + st.args[position + 1:]
+    return child.replace_statement(later + 1, type(st)(st.target, st.op, args))
+
+
 #: Mutations by name, as configs refer to them (`mutation.NAME: weight`).
 MUTATIONS: dict[str, Mutation] = {
     "insert": insert_statement,
@@ -160,6 +210,7 @@ MUTATIONS: dict[str, Mutation] = {
     "modify": modify_argument,
     "change_op": change_op,
     "randomize": randomize_statement,
+    "duplicate": duplicate_statement,
 }
 
 

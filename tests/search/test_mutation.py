@@ -8,6 +8,7 @@ import pytest
 from dsl import InvalidProgram, check
 from dsl.library import load_builtin
 from dsl.ops import OPS
+from dsl.program import Const, Var
 from search.mutation import MUTATIONS, MutationContext, choose_mutation, mutate_constant
 
 CONTEXT = MutationContext(max_length=20)
@@ -146,3 +147,56 @@ def test_op_changing_mutations_only_write_ops_of_the_subset(name):
         child = MUTATIONS[name](rng, parent, context)
         for old, new in _differences(parent, child):
             assert new.op in ops
+
+
+def test_duplicate_copies_a_statement_before_itself_and_rewires_one_reader():
+    parent = load_builtin("adamw")
+    rng = np.random.default_rng(0)
+    seen_rewired = seen_dead = 0
+    for _ in range(200):
+        child = MUTATIONS["duplicate"](rng, parent, CONTEXT)
+        assert len(child) == len(parent) + 1
+        fresh = next(st for st in child if st.target not in parent.variables())
+        index = child.statements.index(fresh)
+        original = child.statements[index + 1]
+        # The copy is the original's computation under a fresh name, just before it.
+        assert (fresh.op, len(fresh.args)) == (original.op, len(original.args))
+        assert parent.statements[index] == original
+        for a, b in zip(fresh.args, original.args):
+            assert isinstance(a, Const) == isinstance(b, Const)
+            if not isinstance(a, Const):
+                assert a == b
+        readers = [st for st in child.statements if Var(fresh.target) in st.args]
+        assert len(readers) <= 1, "exactly one reader moves to the copy"
+        seen_rewired += len(readers)
+        seen_dead += not readers
+        # Apart from the copy and that one reader, the program is unchanged.
+        rest = [st for st in child.statements if st is not fresh and st not in readers]
+        assert len(rest) == len(parent) - len(readers)
+    assert seen_rewired > 0 and seen_dead > 0  # a final statement has no reader
+
+
+def test_duplicating_the_momentum_of_signum_can_give_lion_with_two_betas():
+    from dsl.parser import parse
+    from funnel.lion_family import match_lion
+
+    signum = parse(
+        "def train(w, g, m, v, lr):\n"
+        "    m = interp(g, m, 0.9)\n"
+        "    update = sign(m)\n"
+        "    wd = w * 1.0\n"
+        "    update = update + wd\n"
+        "    lr = lr * 0.001\n"
+        "    update = update * lr\n"
+        "    return update, m, v\n"
+    )
+    rng = np.random.default_rng(1)
+    found = [match_lion(MUTATIONS["duplicate"](rng, signum, CONTEXT)) for _ in range(60)]
+    lions = [f for f in found if f.lion_family and f.distinct_betas]
+    assert lions, "copying `m = interp(g, m, b)` and reading the copy in sign() is Lion"
+
+
+def test_duplicate_respects_the_length_limit():
+    parent = load_builtin("adamw")
+    full = MutationContext(max_length=len(parent))
+    assert MUTATIONS["duplicate"](np.random.default_rng(0), parent, full) is None
