@@ -2,14 +2,22 @@
 
 Owns how one fitness comes out of several tasks (the weighted mean of their
 `proxy_tasks.fitness` scores) and where constant tuning picks a program's
-constants: on the mix's first task, or on every task (`proxy_tasks.tuning`).
+constants: on the mix's first task, or on every task (`proxy_tasks.tuning`),
+and the optional memory cost: a fitness charge per optimizer state slot the
+program carries across steps beyond the first (`dsl.analysis.liveness`). The
+paper counts Lion's single momentum slot, against AdamW's two, as one of its
+advantages; the charge makes that memory a price the search sees. It is a
+search objective only: meta-validation and the funnel score raw performance.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
+
+from dsl.analysis import liveness
 
 from dsl.program import Program
 from proxy_tasks.fitness import WORST_FITNESS, Evaluation, TaskScorer
@@ -34,6 +42,8 @@ class MultiTaskScorer:
     Args:
         task_weights: task name -> positive weight.
         tuning: per-candidate constant tuning (off by default).
+        slot_cost: fitness charged per state slot carried across steps beyond
+            the first (`metrics["state_slots"]` counts them); 0 turns it off.
         **scorer_args: passed to every `TaskScorer` (max_length, num_seeds, ...).
 
     Raises:
@@ -44,8 +54,11 @@ class MultiTaskScorer:
         self,
         task_weights: dict[str, float],
         tuning: ConstantTuning = ConstantTuning(),
+        slot_cost: float = 0.0,
         **scorer_args,
     ):
+        if not slot_cost >= 0:
+            raise ValueError(f"slot_cost must be >= 0, got {slot_cost}")
         if not task_weights:
             raise ValueError("a task mix needs at least one task")
         for name, weight in task_weights.items():
@@ -53,6 +66,7 @@ class MultiTaskScorer:
                 raise ValueError(f"task {name}: weight must be > 0, got {weight}")
         self.task_weights = {name: float(w) for name, w in task_weights.items()}
         self.tuning = tuning
+        self.slot_cost = float(slot_cost)
         self.scorer_args = dict(scorer_args)
         self.scorers = {name: TaskScorer(name, **scorer_args) for name in task_weights}
 
@@ -60,13 +74,14 @@ class MultiTaskScorer:
         return {
             "task_weights": self.task_weights,
             "tuning": self.tuning,
+            "slot_cost": self.slot_cost,
             "scorer_args": self.scorer_args,
         }
 
     def __setstate__(self, state):
         self.__init__(
             state["task_weights"], state.get("tuning", ConstantTuning()),
-            **state["scorer_args"],
+            state.get("slot_cost", 0.0), **state["scorer_args"],
         )
 
     def warmup(self) -> float:
@@ -82,6 +97,17 @@ class MultiTaskScorer:
         return seconds
 
     def score(self, program: Program, seed: int = 0) -> Evaluation:
+        evaluation = self._score_mix(program, seed)
+        if not self.slot_cost or evaluation.status != "ok":
+            return evaluation
+        slots = len(liveness(program)[1])
+        metrics = {**evaluation.metrics, "state_slots": float(slots),
+                   "performance": evaluation.fitness}
+        charged = evaluation.fitness - self.slot_cost * max(0, slots - 1)
+        return dataclasses.replace(evaluation, fitness=charged, metrics=metrics)
+
+    def _score_mix(self, program: Program, seed: int) -> Evaluation:
+        """The weighted mean fitness over the tasks, before any memory charge."""
         variants = constant_variants(program, self.tuning, seed)
         if variants is not None and self.tuning.on == "all":
             return self._score_tuned_on_all(program, variants, seed)

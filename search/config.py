@@ -100,6 +100,10 @@ class TasksConfig:
     # 0.5 ... 0.999, others 1e-3 ... 10), reaching values no perturbation of the
     # inherited constant does (a sign method's decay from AdamW's 0.01).
     constant_tuning: Literal["draws", "grid"] = "draws"
+    # Fitness charged per optimizer state slot a program carries across steps
+    # beyond the first: memory as a cost (AdamW keeps two slots, Lion one). The
+    # search's objective only; meta-validation and the funnel score performance.
+    state_slot_cost: float = field(default=0.0, metadata=_range(0, 1))
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ class ScorerSpec:
     constant_scale: float = 1.0
     constant_tuning_on: str = "first"
     constant_tuning: str = "draws"
+    # Fitness charged per optimizer state slot beyond the first (memory).
+    state_slot_cost: float = 0.0
 
     @staticmethod
     def from_config(config: SearchConfig) -> "ScorerSpec":
@@ -45,6 +47,7 @@ class ScorerSpec:
             constant_scale=config.tasks.constant_scale,
             constant_tuning_on=config.tasks.constant_tuning_on,
             constant_tuning=config.tasks.constant_tuning,
+            state_slot_cost=config.tasks.state_slot_cost,
         )
 
 
@@ -59,6 +62,7 @@ def build_scorer(spec: ScorerSpec):
             spec.constant_draws, spec.constant_scale, spec.constant_tuning_on,
             kind=spec.constant_tuning,
         ),
+        slot_cost=spec.state_slot_cost,
         max_length=spec.executor_length,
         num_seeds=spec.num_seeds,
         time_budget_s=spec.time_budget_s,
