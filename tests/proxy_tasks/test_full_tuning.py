@@ -16,9 +16,9 @@ def test_tuning_climbs_moves_onto_the_grid_and_reports_fresh_seeds():
     adamw = load_builtin("adamw")
     own = scorers[TASK].score(adamw).fitness
     lines = []
-    tuned = tune_fully(adamw, scorers, {TASK: 1.0}, check, max_rounds=2, say=lines.append)
+    tuned = tune_fully(adamw, scorers, {TASK: 1.0}, check, max_rounds=1, say=lines.append)
     assert tuned.fitness > own, "lr scale 1e-3 is far from this task's optimum"
-    assert 1 <= tuned.rounds <= 2 and len(lines) == tuned.rounds
+    assert tuned.rounds == 1 and len(lines) == 1
     before = [s.value for s in constant_slots(adamw)]
     after = [s.value for s in constant_slots(tuned.program)]
     moved = [a for a, b in zip(after, before) if a != b]
