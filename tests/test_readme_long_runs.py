@@ -52,6 +52,7 @@ RAY = _commands(_block_after("## Running on Ray"))
 #: Lines that take hours -> their short form, which the README shows beside them.
 LONG = {
     "optsearch run configs/lion.yaml": "optsearch run configs/lion.yaml --smoke",
+    "optsearch run configs/lion_chars.yaml": "optsearch run configs/lion_chars.yaml --smoke",
     "optsearch baselines": "optsearch baselines --tasks teacher-noisy --out my_table.md",
     "optsearch run configs/lion.yaml --address auto":
         "optsearch run configs/lion.yaml --smoke --address auto",
@@ -67,6 +68,8 @@ NOT_RUN = {
         "a measurement script, not part of the pipeline",
     "python scripts/tuning_cost.py configs/lion.yaml":
         "a measurement script, not part of the pipeline",
+    "python scripts/tune_constants.py --tasks chars-mlp adamw lion rmsprop signsgd":
+        "a measurement script (minutes per program), not part of the pipeline",
 }
 #: Placeholders, filled as a reader fills them (RUN_DIR: the lion smoke run).
 PLACEHOLDERS = {"my_optimizer.py": "configs/programs/lion.py"}
@@ -244,7 +247,10 @@ def test_every_other_lion_command_runs_with_its_placeholders_filled(
     ran = run(command, checkout, _env(), timeout=600, fill={**PLACEHOLDERS, "RUN_DIR": run_dir})
     assert ran.returncode == 0, ran
     verb, target = shlex.split(command)[1:3]
-    if verb == "funnel":  # reruns the funnel: its stages, a verdict, the report again
+    if verb == "run":  # another config's smoke run: the whole pipeline, its own run
+        _assert_pipeline_finished(ran)
+        assert _run_dir(ran) != run_dir
+    elif verb == "funnel":  # reruns the funnel: its stages, a verdict, the report again
         assert "funnel stage metaval-100x:" in ran.stdout, ran.stdout
         assert re.search(r"^verdict: ", ran.stdout, re.M), ran.stdout
         assert final_json.stat().st_mtime_ns > before
