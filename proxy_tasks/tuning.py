@@ -97,7 +97,8 @@ def constant_variants(program: Program, tuning: ConstantTuning, seed: int = 0):
     rng = np.random.default_rng([seed, int.from_bytes(digest[:8], "little")])
     own = np.array([[s.value for s in slots]])
     if tuning.kind == "draws":
-        return np.vstack([own, perturbed_constants(slots, tuning.num_draws, tuning.scale, rng)])
+        draws = perturbed_constants(slots, tuning.num_draws, tuning.scale, rng)
+        return np.vstack([own, draws])
     grid = grid_constants(slots)
     if not len(grid):
         return None

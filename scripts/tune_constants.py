@@ -34,7 +34,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--max-length", type=int, default=16)
     args = parser.parse_args(argv)
     names = args.tasks.split(",")
-    weights = [float(w) for w in args.weights.split(",")] if args.weights else [1.0] * len(names)
+    weights = (
+        [float(w) for w in args.weights.split(",")] if args.weights else [1.0] * len(names)
+    )
     if len(weights) != len(names):
         parser.error(f"{len(names)} tasks but {len(weights)} weights")
     mults = tuple(float(m) for m in args.lr_multipliers.split(","))
@@ -49,7 +51,8 @@ def main(argv: list[str]) -> int:
         programs = {p: load_program(p, args.max_length) for p in args.programs}
         tuning, check = scorers(args.seeds), scorers(args.check_seeds)
     except (KeyError, ValueError, OSError) as exc:
-        print(f"tune_constants: {exc}", file=sys.stderr)
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"tune_constants: {message}", file=sys.stderr)
         return 2
     mix = dict(zip(names, weights))
     rows = []
@@ -70,7 +73,8 @@ def main(argv: list[str]) -> int:
     print("|---" * (3 + len(names)) + "|")
     for label, tuned, constants in rows:
         cells = " | ".join(
-            f"{f:.4f} ({loss:.4f} +- {spread:.4f})" for f, loss, spread in tuned.check.values()
+            f"{f:.4f} ({loss:.4f} +- {spread:.4f})"
+            for f, loss, spread in tuned.check.values()
         )
         print(f"| {label} | {tuned.check_fitness:.4f} | {cells} | {constants} |")
     return 0

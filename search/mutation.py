@@ -191,7 +191,8 @@ def duplicate_statement(
     readers = []
     for later in range(index + 1, len(program)):
         st = program.statements[later]
-        readers += [(later, pos) for pos, a in enumerate(st.args) if a == Var(original.target)]
+        read = Var(original.target)
+        readers += [(later, pos) for pos, a in enumerate(st.args) if a == read]
         if st.target == original.target:
             break
     child = program.insert(index, copy)
