@@ -18,7 +18,6 @@ import time
 import numpy as np
 
 from dsl.analysis import liveness
-
 from dsl.program import Program
 from proxy_tasks.fitness import WORST_FITNESS, Evaluation, TaskScorer
 from proxy_tasks.tuning import ConstantTuning, constant_variants
