@@ -30,7 +30,7 @@ def main(argv: list[str]) -> int:
     config = load_config(args.config)
     base = ScorerSpec.from_config(config)
     program = load_program(config.seed_program, config.tasks.executor_length)
-    settings = {"off": replace(base, constant_draws=0)}
+    settings = {"off": replace(base, constant_draws=0, constant_tuning="draws")}
     for draws in (int(d) for d in args.draws.split(",")):
         for on in ("first", "all"):
             settings[f"{draws} draws, on {on}"] = replace(
