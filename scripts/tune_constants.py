@@ -50,9 +50,11 @@ def main(argv: list[str]) -> int:
     try:
         programs = {p: load_program(p, args.max_length) for p in args.programs}
         tuning, check = scorers(args.seeds), scorers(args.check_seeds)
-    except (KeyError, ValueError, OSError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"tune_constants: {message}", file=sys.stderr)
+    except KeyError as exc:  # an unknown task: its message is the one line
+        print(f"tune_constants: {exc.args[0]}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as exc:
+        print(f"tune_constants: {exc}", file=sys.stderr)
         return 2
     mix = dict(zip(names, weights))
     rows = []

@@ -188,10 +188,10 @@ def duplicate_statement(
         if isinstance(a, Const) else a
         for a in original.args
     ))
+    read = Var(original.target)
     readers = []
     for later in range(index + 1, len(program)):
         st = program.statements[later]
-        read = Var(original.target)
         readers += [(later, pos) for pos, a in enumerate(st.args) if a == read]
         if st.target == original.target:
             break
