@@ -268,7 +268,7 @@ class TaskScorer:
         # Settings are (variant, multiplier) pairs, variant-major; every setting
         # runs the same seeds (common random numbers).
         num_settings = num_variants * num_mults
-        keys = run_keys(seed, self.num_seeds, num_settings)
+        keys = run_keys(seed + self.task.seed_offset, self.num_seeds, num_settings)
         lr_scales = jnp.repeat(
             jnp.tile(jnp.asarray(self.lr_multipliers, jnp.float32), num_variants),
             self.num_seeds,

@@ -112,3 +112,28 @@ def test_the_big_batch_horizons_see_gradients_a_hundredfold_apart():
     assert long.grad_scale / short.grad_scale == pytest.approx(100.0)
     # Meta-validation versions keep the proxy's batch and gradient scale.
     assert registry.get_task("teacher-bigbatch-100x").grad_scale == short.grad_scale
+
+
+def test_a_seed_offset_moves_a_task_onto_other_runs(monkeypatch):
+    # sign(10 g) == sign(g), so only the seed can tell the two scaled tasks
+    # apart: at offset 5 the x10 task at seed 0 replays the x1 task at seed 5.
+    for name, task in (
+        ("short-x1", SHORT_TASK),
+        ("short-x10", replace(SHORT_TASK, name="short-x10", grad_scale=10.0, seed_offset=5)),
+    ):
+        monkeypatch.setitem(registry._TASKS, name, task)
+    program = load_builtin("signsgd")
+    plain, scaled = (TaskScorer(n, 16, num_seeds=1) for n in ("short-x1", "short-x10"))
+    shifted = scaled.score(program, seed=0).metrics["val_loss"]
+    assert shifted == plain.score(program, seed=5).metrics["val_loss"]
+    assert shifted != plain.score(program, seed=0).metrics["val_loss"]
+
+
+def test_the_constant_lr_character_pair_differs_in_gradient_scale_and_seeds():
+    low, high = (registry.get_task(f"chars-const-{s}") for s in ("x0.1", "x10"))
+    assert high.grad_scale / low.grad_scale == pytest.approx(100.0)
+    assert low.seed_offset != high.seed_offset
+    assert replace(high, name=low.name, family=low.family, grad_scale=low.grad_scale,
+                   seed_offset=low.seed_offset, description=low.description) == low
+    assert (low.schedule, low.batch_size) == ("constant", 64)
+    assert registry.get_task("chars-const-x10-100x").grad_scale == high.grad_scale
