@@ -129,11 +129,14 @@ def test_a_seed_offset_moves_a_task_onto_other_runs(monkeypatch):
     assert shifted != plain.score(program, seed=0).metrics["val_loss"]
 
 
-def test_the_constant_lr_character_pair_differs_in_gradient_scale_and_seeds():
-    low, high = (registry.get_task(f"chars-const-{s}") for s in ("x0.1", "x10"))
+@pytest.mark.parametrize("family, batch", [("chars-const", 64), ("teacher-const", 512)])
+def test_a_gradient_scale_pair_differs_in_scale_and_seeds_only(family, batch):
+    low, high = (registry.get_task(f"{family}-{s}") for s in ("x0.1", "x10"))
     assert high.grad_scale / low.grad_scale == pytest.approx(100.0)
     assert low.seed_offset != high.seed_offset
     assert replace(high, name=low.name, family=low.family, grad_scale=low.grad_scale,
                    seed_offset=low.seed_offset, description=low.description) == low
-    assert (low.schedule, low.batch_size) == ("constant", 64)
-    assert registry.get_task("chars-const-x10-100x").grad_scale == high.grad_scale
+    assert replace(low, name=family, family=family, grad_scale=1.0, seed_offset=0,
+                   description="") == replace(registry.get_task(family), description="")
+    assert (low.schedule, low.batch_size) == ("constant", batch)
+    assert registry.get_task(f"{family}-x10-100x").grad_scale == high.grad_scale
