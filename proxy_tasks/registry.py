@@ -486,7 +486,13 @@ def get_task(name: str) -> Task:
     try:
         return _TASKS[name]
     except KeyError:
-        raise KeyError(f"unknown task {name!r}; valid: {', '.join(_TASKS)}") from None
+        # The proxies only: with every -10x and -100x version the line outgrows
+        # a terminal (`optsearch tasks` lists them all).
+        proxies = ", ".join(task_names("proxy"))
+        raise KeyError(
+            f"unknown task {name!r}; valid: {proxies}, each also as NAME-10x and "
+            "NAME-100x"
+        ) from None
 
 
 def task_names(tier: str | None = None) -> list[str]:
