@@ -164,7 +164,10 @@ def _match_structure(program: Program):
         parts = _sign_plus_decay(direction)
         if parts is None:
             return "the update's direction is not sign(...) [+ w * wd]"
-        sign_arg, wd = parts
+        # A positive multiple k of the sign folds into the lr scale:
+        # (k sign(x) + d w) lr c == (sign(x) + (d / k) w) lr (k c).
+        sign_arg, wd, k = parts
+        wd, scale = tidy(wd / k), tidy(scale * k)
         mix = _linear(sign_arg, grad, ("in", slot))
         if mix is None:
             return "the sign is not of a mix of the gradient and the momentum"
@@ -269,14 +272,33 @@ def _lr_scale(expr: tuple) -> float | None:
 
 
 def _sign_plus_decay(expr: tuple):
-    """(sign argument, weight decay) for sign(x) or sign(x) + w * wd."""
-    if expr[0] == "sign":
-        return expr[1], 0.0
+    """(sign argument, weight decay, k) for k sign(x) or k sign(x) + w * wd,
+    k > 0 (see `_scaled_sign`)."""
+    scaled = _scaled_sign(expr)
+    if scaled is not None:
+        return scaled[0], 0.0, scaled[1]
     if expr[0] == "add":
         for s, d in ((expr[1], expr[2]), (expr[2], expr[1])):
-            wd = _weight_term(d)
-            if s[0] == "sign" and wd is not None:
-                return s[1], wd
+            wd, scaled = _weight_term(d), _scaled_sign(s)
+            if scaled is not None and wd is not None:
+                return scaled[0], wd, scaled[1]
+    return None
+
+
+def _scaled_sign(expr: tuple):
+    """(x, k) for k sign(x), k > 0: sign(x), s + s, or s times a positive
+    constant, where s is itself one (a search writes `update + update`)."""
+    if expr[0] == "sign":
+        return expr[1], 1.0
+    if expr[0] == "add" and expr[1] == expr[2]:
+        inner = _scaled_sign(expr[1])
+        return None if inner is None else (inner[0], 2.0 * inner[1])
+    if expr[0] == "multiply":
+        for s, c in ((expr[1], expr[2]), (expr[2], expr[1])):
+            if c[0] == "const" and c[1] > 0:
+                inner = _scaled_sign(s)
+                if inner is not None:
+                    return inner[0], c[1] * inner[1]
     return None
 
 

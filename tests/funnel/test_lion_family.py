@@ -175,3 +175,24 @@ def test_the_sign_of_a_negated_mix_is_ascent_not_lion():
     text = "    m = interp(g, m, 0.9)\n    c = negative(m)\n    update = sign(c)\n" \
         "    update = update * lr\n"
     assert not match_lion(parse(_body(text))).lion_family
+
+
+def test_a_doubled_sign_folds_into_the_lr_scale_and_the_decay():
+    # The seventh round's teacher search wrote Lion as 2 sign(.) + 10 w.
+    text = (
+        "    t5 = interp(g, m, 0.9)\n    m = interp(g, m, 0.99)\n    update = sign(t5)\n"
+        "    t0 = update + update\n    t4 = w * 10.0\n    t1 = t0 + t4\n"
+        "    lr = lr * 0.0008\n    update = t1 * lr\n"
+    )
+    match = match_lion(parse(_body(text)))
+    assert match.lion_family and match.distinct_betas, match.reason
+    assert (match.b1, match.b2) == (0.9, 0.99)
+    assert math.isclose(match.weight_decay, 5.0) and math.isclose(match.lr_scale, 0.0016)
+
+
+def test_a_negatively_scaled_sign_is_not_lion():
+    text = (
+        "    c = interp(g, m, 0.9)\n    m = interp(g, m, 0.99)\n    update = sign(c)\n"
+        "    update = update * -2.0\n    update = update * lr\n"
+    )
+    assert not match_lion(parse(_body(text))).lion_family
