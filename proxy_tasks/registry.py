@@ -404,7 +404,7 @@ for _name, _steps, _cost in (
     )
 
 # --- `teacher-const` with its gradient scaled by 0.1 on one task and by 10 on
-# the other (runs on different seeds), the pair `configs/lion_teacher.yaml`
+# the other (runs on different seeds), the pair `configs/lion.yaml`
 # searches. With every constant tuned and memory charged per state slot, Lion
 # leads every program tried and found here by 0.007 or more; RMSProp with decay,
 # the one-slot rule that won the character searches, is 0.010 below AdamW, so it

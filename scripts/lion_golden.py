@@ -80,11 +80,18 @@ def funnel_outcome(store: RunStore, run_dir: Path) -> dict:
     }
 
 
+def constants(found: dict) -> str:
+    """b1 / b2 / decay / lr scale of a Lion match, to 3 significant digits."""
+    return " / ".join(f"{found[k]:.3g}" if isinstance(found.get(k), (int, float)) else "?"
+                      for k in ("b1", "b2", "weight_decay", "lr_scale"))
+
+
 def table(rows: list[dict]) -> str:
     lines = [
         "| seed | candidates | first Lion family (told / evaluated / wall) | first b1 != b2 "
-        "(told / evaluated / wall) | funnel kept b1 != b2 | final program is Lion |",
-        "|---|---|---|---|---|---|",
+        "(told / evaluated / wall) | funnel kept b1 != b2 | final program is Lion "
+        "| final b1 / b2 / decay / lr scale |",
+        "|---|---|---|---|---|---|---|",
     ]
 
     def cell(hit):
@@ -99,7 +106,8 @@ def table(rows: list[dict]) -> str:
         final = ("yes" if out.get("final_is_lion") else "no") if out["finished"] else "not run"
         lines.append(
             f"| {r['seed']} | {r['candidates']} | {cell(r['first'].get('any'))} | "
-            f"{cell(r['first'].get('distinct'))} | {kept} | {final} |"
+            f"{cell(r['first'].get('distinct'))} | {kept} | {final} | "
+            f"{constants(out.get('final_constants')) if out.get('final_is_lion') else '-'} |"
         )
     reached = sum(1 for r in rows if r["first"].get("distinct"))
     lines.append(f"\n{reached} of {len(rows)} seeds reached a Lion-family program with b1 != b2.")

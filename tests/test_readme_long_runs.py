@@ -52,7 +52,6 @@ RAY = _commands(_block_after("## Running on Ray"))
 #: Lines that take hours -> their short form, which the README shows beside them.
 LONG = {
     "optsearch run configs/lion.yaml": "optsearch run configs/lion.yaml --smoke",
-    "optsearch run configs/lion_teacher.yaml": "optsearch run configs/lion_teacher.yaml --smoke",
     "optsearch baselines": "optsearch baselines --tasks teacher-noisy --out my_table.md",
     "optsearch run configs/lion.yaml --address auto":
         "optsearch run configs/lion.yaml --smoke --address auto",

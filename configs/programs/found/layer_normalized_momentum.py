@@ -1,4 +1,4 @@
-# Found by configs/lion.yaml (seed 0, no constant tuning, restarts from AdamW every 2,500, 25,000 candidates;
+# Found by configs/lion.yaml as it was then (the batch-512 teacher mix; seed 0, no constant tuning, restarts from AdamW every 2,500, 25,000 candidates;
 # 2026-11-25), after ablation: momentum over the per-layer norm of g^2, no decay. Passed the funnel:
 # +0.017 over AdamW at 10x, +0.025 at 100x (spreads 0.006 and 0.001).
 def train(w, g, m, v, lr):

@@ -1,4 +1,4 @@
-# Found by configs/lion.yaml (seed 0, population 1000, tournament 2, no constant tuning, 25,000 candidates;
+# Found by configs/lion.yaml as it was then (the batch-512 teacher mix; seed 0, population 1000, tournament 2, no constant tuning, 25,000 candidates;
 # 2026-11-25), after ablation: EMA momentum plus decay at a fixed step, the lr input dropped.
 # +0.029 over AdamW at 10x, -0.051 at 100x.
 def train(w, g, m, v, lr):
