@@ -11,8 +11,9 @@ database: candidates told, evaluations and wall time up to the first Lion-family
 program (any, and with b1 != b2: Lion proper rather than signum), and from
 `report/final.json` whether the funnel kept a Lion-family program with b1 != b2
 (it beat the seed at every stage by more than the seed spreads) and whether the
-final, ablated program is one. Wall time is seconds since the run's first
-candidate was recorded (compile included, funnel excluded).
+final, ablated program is one. Wall time is seconds of search since the run's
+first candidate was recorded (compile included; the funnel and the pauses between
+sessions of a resumed run left out).
 """
 
 from __future__ import annotations

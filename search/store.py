@@ -429,14 +429,42 @@ class RunStore:
         return [(from_nullable(f), hit, n, live) for f, hit, n, live in rows]
 
     def told_ok(self) -> list[tuple[int, str, int, float, str]]:
-        """(id, program text, told_seq, seconds since the run's first row, cache key)
-        of every successfully evaluated told row, in told order."""
+        """(id, program text, told_seq, seconds of search up to it, cache key) of
+        every successfully evaluated told row, in told order.
+
+        Seconds of search count from the run's first row and leave out the pauses
+        between sessions (a run resumed the next day did not search overnight).
+        """
         (start,) = self.db.execute("SELECT MIN(created_at) FROM candidates").fetchone()
         rows = self.db.execute(
             "SELECT id, program, told_seq, created_at, COALESCE(fingerprint, hash)"
             " FROM candidates WHERE status = 'ok' AND told_seq IS NOT NULL ORDER BY told_seq"
         ).fetchall()
-        return [(i, text, told, created - start, key) for i, text, told, created, key in rows]
+        pauses = self.pauses()
+        return [
+            (i, text, told, created - start - sum(p for at, p in pauses if at <= created), key)
+            for i, text, told, created, key in rows
+        ]
+
+    def pauses(self) -> list[tuple[float, float]]:
+        """(time the search resumed, seconds it was stopped) of every later session.
+
+        A session starts `wall_s` before its "session" event. Its pause runs from
+        the last row recorded before it, so a killed session (which recorded no
+        event) still counts as searching up to its last row.
+        """
+        sessions = self.db.execute(
+            "SELECT created_at, detail FROM events WHERE kind = 'session'"
+        ).fetchall()
+        pauses = []
+        for ended, detail in sessions:
+            began = ended - float(json.loads(detail or "{}").get("wall_s", 0.0))
+            (before,) = self.db.execute(
+                "SELECT MAX(created_at) FROM candidates WHERE created_at < ?", (began,)
+            ).fetchone()
+            if before is not None:
+                pauses.append((began, began - before))
+        return pauses
 
     def kept_program(self, candidate_id: int) -> str | None:
         """A candidate's program as the search kept it: with the constants that

@@ -30,3 +30,28 @@ def test_the_first_family_member_and_the_first_lion_proper_are_told_apart(tmp_pa
     assert first["family_ids"] == [1, 3]
     proper = first["first_distinct"]
     assert (proper["candidate_id"], proper["told"], proper["evaluated"]) == (3, 4, 3)
+
+
+def test_wall_time_to_the_first_lion_leaves_out_the_pause_between_sessions(tmp_path):
+    store = RunStore(tmp_path / "run")
+    # Session one tells AdamW at t=0 and 10 and ends at 12; the run is resumed
+    # an hour later (t=3612) and tells Lion at t=3620: 18 s of search, not 3620.
+    for told, (cid, program, at) in enumerate(
+        [(0, load_builtin("adamw"), 0.0), (1, SIGNUM, 10.0), (2, load_builtin("lion"), 3620.0)],
+        start=1,
+    ):
+        key = f"f{program.to_text()}"
+        candidate = Candidate(cid, None, "insert", program, key, key, key,
+                              len(program), len(program))
+        store.record_told(candidate, Result("ok", 0.1, {}, 0.0), told, told)
+        store.db.execute("UPDATE candidates SET created_at = ? WHERE id = ?", (at, cid))
+    for ended, wall_s in [(12.0, 12.0), (3630.0, 18.0)]:
+        store.db.execute(
+            "INSERT INTO events (kind, at_told, detail, created_at) VALUES ('session', 0, ?, ?)",
+            (f'{{"wall_s": {wall_s}}}', ended),
+        )
+    store.db.commit()
+    first = first_lion_family(store)
+    store.close()
+    assert first["wall_s"] == 10.0
+    assert first["first_distinct"]["wall_s"] == 18.0
