@@ -14,16 +14,20 @@ SIGNUM = parse(
 )
 
 
+def tell(store: RunStore, told: int, cid: int, program, hit: bool = False) -> None:
+    """Record `program` as candidate `cid`, the `told`th told, evaluated ok."""
+    key = f"f{program.to_text()}"
+    candidate = Candidate(cid, None, "insert", program, key, key, key, len(program), len(program))
+    store.record_told(candidate, Result("ok", 0.1, {}, 0.0, cache_hit=hit), told, told)
+
+
 def test_the_first_family_member_and_the_first_lion_proper_are_told_apart(tmp_path):
     store = RunStore(tmp_path / "run")
     # Told order: AdamW, signum (b1 = b2), AdamW again as a cache hit, Lion.
     rows = [(0, load_builtin("adamw"), False), (1, SIGNUM, False),
             (2, load_builtin("adamw"), True), (3, load_builtin("lion"), False)]
     for told, (cid, program, hit) in enumerate(rows, start=1):
-        key = f"f{program.to_text()}"
-        candidate = Candidate(cid, None, "insert", program, key, key, key,
-                              len(program), len(program))
-        store.record_told(candidate, Result("ok", 0.1, {}, 0.0, cache_hit=hit), told, told)
+        tell(store, told, cid, program, hit)
     first = first_lion_family(store)
     store.close()
     assert (first["candidate_id"], first["told"], first["evaluated"]) == (1, 2, 2)
@@ -40,10 +44,7 @@ def test_wall_time_to_the_first_lion_leaves_out_the_pause_between_sessions(tmp_p
         [(0, load_builtin("adamw"), 0.0), (1, SIGNUM, 10.0), (2, load_builtin("lion"), 3620.0)],
         start=1,
     ):
-        key = f"f{program.to_text()}"
-        candidate = Candidate(cid, None, "insert", program, key, key, key,
-                              len(program), len(program))
-        store.record_told(candidate, Result("ok", 0.1, {}, 0.0), told, told)
+        tell(store, told, cid, program)
         store.db.execute("UPDATE candidates SET created_at = ? WHERE id = ?", (at, cid))
     for ended, wall_s in [(12.0, 12.0), (3630.0, 18.0)]:
         store.db.execute(
