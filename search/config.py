@@ -53,6 +53,8 @@ class MutationConfig:
     # Copy a statement under a fresh name, constants mutated, and point one
     # reader at the copy (search.mutation.duplicate_statement).
     duplicate: float = field(default=0.0, metadata=_range(0))
+    # How often that copy keeps its constants exactly: a neutral twin.
+    duplicate_exact_prob: float = field(default=0.0, metadata=_range(0, 1))
     const_redraw_prob: float = field(default=0.5, metadata=_range(0, 1))
     # A modified argument becomes a constant (where scalars are accepted) this often.
     const_arg_prob: float = field(default=0.3, metadata=_range(0, 1))

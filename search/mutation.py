@@ -15,14 +15,20 @@ a config weights them:
   (point mutation of the function node in genetic programming).
 - `randomize`: a random statement is replaced by a random statement writing the
   same variable (AutoML-Zero's randomize-instruction, Real et al. 2020).
-- `duplicate`: a random statement is copied, under a fresh name and with its
-  constants mutated, just before itself, and one later reader of the original
-  reads the copy instead (gene duplication, Koza's architecture-altering
-  operations): the copy starts as a near-twin of a computation that already
-  works and can then diverge from it. Without it, giving one value a second,
-  differently tuned version takes an insertion of the right op and arguments
-  plus an edit that makes it read, two rare steps the first of which is
-  neutral.
+- `duplicate`: a random statement is copied, under a fresh name, just before
+  itself, and one later reader of the original reads the copy instead (gene
+  duplication, Koza's architecture-altering operations): the copy starts as a
+  twin of a computation that already works and can then diverge from it.
+  Without it, giving one value a second, differently tuned version takes an
+  insertion of the right op and arguments plus an edit that makes it read, two
+  rare steps the first of which is neutral. The copy's constants are mutated,
+  except with probability `duplicate_exact_prob`, when it is an exact copy: a
+  neutral child (same behaviour, so a cache hit at its parent's fitness) that
+  carries the spare copy until a later child diverges it. Exact copies matter
+  under tuning at birth, which moves one constant per new structure: a mutated
+  copy must be born with its own constant already near a good value for the
+  sweep to fix the other one, while an exact copy lets every later child's
+  sweep move either twin on its own.
 
 A mutation may produce an invalid program (a deletion can orphan a read); the
 caller re-mutates the parent until the child passes abstract execution, as the
@@ -52,6 +58,7 @@ class MutationContext:
     max_length: int = 20
     const_redraw_prob: float = 0.5
     const_arg_prob: float = 0.3
+    duplicate_exact_prob: float = 0.0
 
 
 Mutation = Callable[[np.random.Generator, Program, MutationContext], "Program | None"]
@@ -166,7 +173,9 @@ def duplicate_statement(
     rng: np.random.Generator, program: Program, context: MutationContext
 ):
     """Copy a random statement to a fresh variable just before it (constants
-    mutated) and point one later reader of the original at the copy.
+    mutated unless the copy is drawn exact, with probability
+    `context.duplicate_exact_prob`) and point one later reader of the original
+    at the copy.
 
     The copy sits before the original so it reads exactly the values the
     original reads (for `m = interp(g, m, b)` the copy mixes with the old m). A
@@ -183,9 +192,10 @@ def duplicate_statement(
     index = candidates[int(rng.integers(len(candidates)))]
     original = program.statements[index]
     fresh = _targets(program)[-1]
+    exact = rng.random() < context.duplicate_exact_prob
     copy = Statement(fresh, original.op, tuple(
         Const(mutate_constant(rng, a.value, context.const_redraw_prob))
-        if isinstance(a, Const) else a
+        if isinstance(a, Const) and not exact else a
         for a in original.args
     ))
     read = Var(original.target)

@@ -114,6 +114,7 @@ def mutation_context(config: SearchConfig) -> MutationContext:
         max_length=config.max_length,
         const_redraw_prob=config.mutation.const_redraw_prob,
         const_arg_prob=config.mutation.const_arg_prob,
+        duplicate_exact_prob=config.mutation.duplicate_exact_prob,
     )
 
 

@@ -196,6 +196,33 @@ def test_duplicating_the_momentum_of_signum_can_give_lion_with_two_betas():
     assert lions, "copying `m = interp(g, m, b)` and reading the copy in sign() is Lion"
 
 
+def test_an_exact_duplicate_is_a_neutral_twin_and_the_mix_gives_both_kinds():
+    from dataclasses import replace
+
+    from dsl.fingerprint import fingerprint
+
+    parent = load_builtin("adamw")
+    exact = replace(CONTEXT, duplicate_exact_prob=1.0)
+    rng = np.random.default_rng(3)
+    for _ in range(100):
+        child = MUTATIONS["duplicate"](rng, parent, exact)
+        fresh = next(st for st in child if st.target not in parent.variables())
+        original = child.statements[child.statements.index(fresh) + 1]
+        assert fresh.args == original.args
+        # Same behaviour, so the search answers it from the cache at the
+        # parent's fitness: a neutral child carrying a spare copy.
+        assert fingerprint(child) == fingerprint(parent)
+    half = replace(CONTEXT, duplicate_exact_prob=0.5)
+    kinds = set()
+    for _ in range(200):
+        child = MUTATIONS["duplicate"](rng, parent, half)
+        fresh = next(st for st in child if st.target not in parent.variables())
+        original = child.statements[child.statements.index(fresh) + 1]
+        if any(isinstance(a, Const) for a in fresh.args):
+            kinds.add(fresh.args == original.args)
+    assert kinds == {True, False}
+
+
 def test_duplicate_respects_the_length_limit():
     parent = load_builtin("adamw")
     full = MutationContext(max_length=len(parent))
