@@ -271,6 +271,15 @@ class Evolution:
         found = self.cache.peek(self._seed_key)
         return found["fitness"] if found and found["status"] == "ok" else WORST_FITNESS
 
+    def _inherited_seed(self) -> Program:
+        # The seed as the run first held it: with the constants its tuning picked
+        # (Lamarckian, as every member), so a restart from the seed is the start
+        # of an independent walk, not a walk from the untuned text.
+        found = self.cache.peek(self._seed_key)
+        if not found or found["status"] != "ok":
+            return self.seed_program
+        return tuned_program(self.seed_program, found["metrics"])
+
     @property
     def _seed_key(self) -> str:
         # The seed passed analysis as candidate 0, so the unchecked keys apply.
@@ -286,7 +295,7 @@ class Evolution:
     def _restart(self, source: str, member: Member) -> Restart:
         self.population = deque([member] * self.config.population)
         if source == "seed":
-            self.programs[0] = self.seed_program
+            self.programs[0] = self._inherited_seed()
         self._forget_unreferenced()
         restart = Restart(self.counters.told, source, member.candidate_id)
         self.restarts.append(restart)

@@ -114,6 +114,23 @@ def test_a_seed_restart_fills_the_population_with_the_seed():
     assert evolution.best.fitness == 9.0  # a restart keeps the best found
 
 
+def test_a_seed_restart_restores_the_seed_with_its_tuned_constants():
+    from search.records import TUNED_CONSTANTS
+
+    evolution = make(population=4, restarts={"seed_every_candidates": 3})
+    seed = evolution.ask_seed()
+    tuned = [0.99, 0.999, 1.0, 0.002]  # AdamW's live constants, as tuning picked them
+    evolution.tell(seed, Result("ok", 0.25, {TUNED_CONSTANTS: tuned}))
+    held = evolution.programs[0]
+    assert held != SEED and "w * 1.0" in held.to_text()
+    restarts = []
+    while not restarts:
+        child, _ = evolution.ask()
+        restarts = evolution.tell(child, Result("ok", 9.0, {}))
+    # Every walk starts from the seed the first one started from, not its text.
+    assert evolution.programs[0] == held
+
+
 def test_state_round_trips_through_json_and_continues_identically():
     evolution = started(make())
     for _ in range(30):
