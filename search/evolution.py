@@ -267,18 +267,21 @@ class Evolution:
             restarts.append(self._restart("best", self.best))
         return restarts
 
-    def _seed_fitness(self) -> float:
+    def _seed_entry(self) -> dict | None:
+        """The seed's cached result if it scored ok, else None."""
         found = self.cache.peek(self._seed_key)
-        return found["fitness"] if found and found["status"] == "ok" else WORST_FITNESS
+        return found if found and found["status"] == "ok" else None
+
+    def _seed_fitness(self) -> float:
+        found = self._seed_entry()
+        return found["fitness"] if found else WORST_FITNESS
 
     def _inherited_seed(self) -> Program:
         # The seed as the run first held it: with the constants its tuning picked
         # (Lamarckian, as every member), so a restart from the seed is the start
         # of an independent walk, not a walk from the untuned text.
-        found = self.cache.peek(self._seed_key)
-        if not found or found["status"] != "ok":
-            return self.seed_program
-        return tuned_program(self.seed_program, found["metrics"])
+        found = self._seed_entry()
+        return tuned_program(self.seed_program, found["metrics"]) if found else self.seed_program
 
     @property
     def _seed_key(self) -> str:

@@ -192,7 +192,9 @@ def duplicate_statement(
     index = candidates[int(rng.integers(len(candidates)))]
     original = program.statements[index]
     fresh = _targets(program)[-1]
-    exact = rng.random() < context.duplicate_exact_prob
+    # Draw only when exact copies are on, so configs without them keep the
+    # random stream (and the runs) they had before the option existed.
+    exact = context.duplicate_exact_prob > 0 and rng.random() < context.duplicate_exact_prob
     copy = Statement(fresh, original.op, tuple(
         Const(mutate_constant(rng, a.value, context.const_redraw_prob))
         if isinstance(a, Const) and not exact else a
