@@ -281,7 +281,9 @@ class Evolution:
         # (Lamarckian, as every member), so a restart from the seed is the start
         # of an independent walk, not a walk from the untuned text.
         found = self._seed_entry()
-        return tuned_program(self.seed_program, found["metrics"]) if found else self.seed_program
+        if found is None:
+            return self.seed_program
+        return tuned_program(self.seed_program, found["metrics"])
 
     @property
     def _seed_key(self) -> str:

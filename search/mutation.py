@@ -194,7 +194,8 @@ def duplicate_statement(
     fresh = _targets(program)[-1]
     # Draw only when exact copies are on, so configs without them keep the
     # random stream (and the runs) they had before the option existed.
-    exact = context.duplicate_exact_prob > 0 and rng.random() < context.duplicate_exact_prob
+    exact_prob = context.duplicate_exact_prob
+    exact = exact_prob > 0 and rng.random() < exact_prob
     copy = Statement(fresh, original.op, tuple(
         Const(mutate_constant(rng, a.value, context.const_redraw_prob))
         if isinstance(a, Const) and not exact else a
