@@ -187,13 +187,19 @@ def teacher(
     num_val: int = 1024,
     label_noise: float = 0.0,
     temperature: float = 1.0,
+    feature_decades: float = 0.0,
     seed: int = 0,
 ) -> Dataset:
     """Classes are the argmax of a random tanh teacher network's logits.
 
-    Difficulty knobs: `label_noise` (fraction of training labels flipped) and
+    Difficulty knobs: `label_noise` (fraction of training labels flipped),
     `temperature` (labels sampled from softmax(logits / temperature) when > 0;
-    0 makes them deterministic).
+    0 makes them deterministic) and `feature_decades`: the student sees input
+    feature j multiplied by a scale log-spaced over that many decades (centred
+    on 1), while the labels come from the unscaled inputs. The weights it must
+    learn then differ in scale row by row within the first layer, which a
+    per-coordinate update (Adam, Lion) absorbs and a per-layer or global step
+    normalisation does not.
     """
     rng = np.random.default_rng(seed)
     n = num_train + num_val
@@ -211,6 +217,9 @@ def teacher(
     y = y.astype(np.int32)
     y_train = _noisy_labels(y[:num_train], label_noise, num_classes, rng)
     loss, error = _classification_chance(y_train, y[num_train:], num_classes)
+    if feature_decades:
+        # No draws: the labels and every other knob keep their random stream.
+        x = x * np.logspace(-feature_decades / 2, feature_decades / 2, dim).astype(np.float32)
     return Dataset(
         x[:num_train], y_train, x[num_train:], y[num_train:], num_classes, loss, error
     )

@@ -420,6 +420,35 @@ for _suffix, _scale, _offset in _GRADIENT_SCALE_PAIR:
         seed_offset=_offset,
     )
 
+# --- `teacher-const` with input features scaled over two decades
+# (`feature_decades`), alone and as the gradient-scale pair. On `teacher-const`
+# a layer-normalised heavy momentum at a fixed step (lr ignored; search-found,
+# `found/layer_normalized_heavy_momentum_seed0.py`) ties Lion at the proxy and
+# leads it at 10x and 100x: the MLP's layers are well conditioned, so a
+# per-layer step length is enough. Spreading the input scales makes the first
+# layer's rows want steps of different sizes, which per-coordinate updates
+# (Adam, Lion) absorb and a per-layer or global normalisation cannot
+# (docs/tasks.md, "Inputs of spread scales").
+_FEATURE_DECADES = 2.0
+
+
+def _spread(fields: dict) -> dict:
+    """`fields` with the teacher data's inputs spread over `_FEATURE_DECADES`."""
+    return {**fields, "data_args": _args(
+        **dict(fields["data_args"]), feature_decades=_FEATURE_DECADES)}
+
+
+for _suffix, _scale, _offset in (("", 1.0, 0), *_GRADIENT_SCALE_PAIR):
+    _constant_lr_teacher_family(
+        "teacher-spread" + (f"-{_suffix}" if _suffix else ""), 100, 0.08,
+        f"teacher-const, inputs over {_FEATURE_DECADES:g} decades, gradient x {_scale:g}",
+        x10=(_spread(_TEACHER_CONST_10X), 1.0),
+        x100=(_spread(_TEACHER_CONST_100X), 8.0),
+        data_args=_spread({"data_args": _TASKS["teacher-noisy"].data_args})["data_args"],
+        grad_scale=_scale,
+        seed_offset=_offset,
+    )
+
 # --- the constant-lr teacher problem at batch 2048, with gradients of two
 # scales: where the route from AdamW to Lion climbs. Lion's edge over AdamW grows
 # with the batch size (Chen et al. 2023, Sec. 4.6). At batch 512 the first step

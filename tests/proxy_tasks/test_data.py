@@ -39,3 +39,15 @@ def test_builders_are_deterministic_and_chance_levels_are_sensible():
     assert r.num_classes == 0 and r.chance_loss > 0
     # Heavy tails: a few training targets are far outside the clean range.
     assert np.abs(r.y_train).max() > 5 and np.abs(r.y_val).max() <= 1
+
+
+def test_feature_decades_rescale_the_inputs_and_leave_the_labels_alone():
+    plain = data.teacher(dim=8, num_train=256, num_val=64, label_noise=0.3, seed=3)
+    spread = data.teacher(
+        dim=8, num_train=256, num_val=64, label_noise=0.3, feature_decades=2.0, seed=3
+    )
+    np.testing.assert_array_equal(plain.y_train, spread.y_train)
+    np.testing.assert_array_equal(plain.y_val, spread.y_val)
+    scales = spread.x_train / plain.x_train
+    np.testing.assert_allclose(scales[0], np.logspace(-1, 1, 8), rtol=1e-5)
+    np.testing.assert_allclose(scales, np.broadcast_to(scales[0], scales.shape), rtol=1e-5)
