@@ -421,14 +421,16 @@ for _suffix, _scale, _offset in _GRADIENT_SCALE_PAIR:
     )
 
 # --- `teacher-const` with input features scaled over two decades
-# (`feature_decades`), alone and as the gradient-scale pair. On `teacher-const`
-# a layer-normalised heavy momentum at a fixed step (lr ignored; search-found,
-# `found/layer_normalized_heavy_momentum_seed0.py`) ties Lion at the proxy and
-# leads it at 10x and 100x: the MLP's layers are well conditioned, so a
-# per-layer step length is enough. Spreading the input scales makes the first
-# layer's rows want steps of different sizes, which per-coordinate updates
-# (Adam, Lion) absorb and a per-layer or global normalisation cannot
-# (docs/tasks.md, "Inputs of spread scales").
+# (`feature_decades`), alone and as the gradient-scale pair: an experiment, not
+# the golden objective. On `teacher-const` two search-found rules at a fixed
+# step length (lr all but ignored) beat Lion at 10x and 100x:
+# `found/layer_normalized_heavy_momentum_seed0.py` and
+# `found/adam_global_step_seed1.py`. Spread input scales make the first layer's
+# rows want weights of different sizes; measured at the best lr multiplier they
+# sink the layer-normalised rule (0.206 against AdamW's 0.313 at 10x), but tuned
+# Lion falls further behind tuned AdamW too (0.259 against 0.300 on the proxy
+# pair), so this family does not favour Lion (docs/tasks.md, "Inputs of spread
+# scales").
 _FEATURE_DECADES = 2.0
 
 
