@@ -197,9 +197,9 @@ def teacher(
     0 makes them deterministic) and `feature_decades`: the student sees input
     feature j multiplied by a scale log-spaced over that many decades (centred
     on 1), while the labels come from the unscaled inputs. The weights it must
-    learn then differ in scale row by row within the first layer, which a
-    per-coordinate update (Adam, Lion) absorbs and a per-layer or global step
-    normalisation does not.
+    learn then differ in scale row by row within the first layer: a per-layer
+    or global step normalisation cannot serve every row, and weight decay
+    fights the large rows (measured in docs/tasks.md).
     """
     rng = np.random.default_rng(seed)
     n = num_train + num_val
@@ -219,7 +219,8 @@ def teacher(
     loss, error = _classification_chance(y_train, y[num_train:], num_classes)
     if feature_decades:
         # No draws: the labels and every other knob keep their random stream.
-        x = x * np.logspace(-feature_decades / 2, feature_decades / 2, dim).astype(np.float32)
+        half = feature_decades / 2
+        x = x * np.logspace(-half, half, dim).astype(np.float32)
     return Dataset(
         x[:num_train], y_train, x[num_train:], y[num_train:], num_classes, loss, error
     )

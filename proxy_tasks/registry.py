@@ -443,10 +443,12 @@ def _spread(fields: dict) -> dict:
 for _suffix, _scale, _offset in (("", 1.0, 0), *_GRADIENT_SCALE_PAIR):
     _constant_lr_teacher_family(
         "teacher-spread" + (f"-{_suffix}" if _suffix else ""), 100, 0.08,
-        f"teacher-const, inputs over {_FEATURE_DECADES:g} decades, gradient x {_scale:g}",
+        f"teacher-const, inputs over {_FEATURE_DECADES:g} decades, "
+        f"gradient x {_scale:g}",
         x10=(_spread(_TEACHER_CONST_10X), 1.0),
         x100=(_spread(_TEACHER_CONST_100X), 8.0),
-        data_args=_spread({"data_args": _TASKS["teacher-noisy"].data_args})["data_args"],
+        data_args=_spread(
+            {"data_args": _TASKS["teacher-noisy"].data_args})["data_args"],
         grad_scale=_scale,
         seed_offset=_offset,
     )

@@ -50,4 +50,5 @@ def test_feature_decades_rescale_the_inputs_and_leave_the_labels_alone():
     np.testing.assert_array_equal(plain.y_val, spread.y_val)
     scales = spread.x_train / plain.x_train
     np.testing.assert_allclose(scales[0], np.logspace(-1, 1, 8), rtol=1e-5)
-    np.testing.assert_allclose(scales, np.broadcast_to(scales[0], scales.shape), rtol=1e-5)
+    same_every_row = np.broadcast_to(scales[0], scales.shape)
+    np.testing.assert_allclose(scales, same_every_row, rtol=1e-5)
