@@ -434,10 +434,14 @@ for _suffix, _scale, _offset in _GRADIENT_SCALE_PAIR:
 _FEATURE_DECADES = 2.0
 
 
+def _spread_args(data_args: tuple) -> tuple:
+    """Teacher `data_args` with the inputs spread over `_FEATURE_DECADES`."""
+    return _args(**dict(data_args), feature_decades=_FEATURE_DECADES)
+
+
 def _spread(fields: dict) -> dict:
-    """`fields` with the teacher data's inputs spread over `_FEATURE_DECADES`."""
-    return {**fields, "data_args": _args(
-        **dict(fields["data_args"]), feature_decades=_FEATURE_DECADES)}
+    """A 10x or 100x version's `fields` with its inputs spread."""
+    return {**fields, "data_args": _spread_args(fields["data_args"])}
 
 
 for _suffix, _scale, _offset in (("", 1.0, 0), *_GRADIENT_SCALE_PAIR):
@@ -447,8 +451,7 @@ for _suffix, _scale, _offset in (("", 1.0, 0), *_GRADIENT_SCALE_PAIR):
         f"gradient x {_scale:g}",
         x10=(_spread(_TEACHER_CONST_10X), 1.0),
         x100=(_spread(_TEACHER_CONST_100X), 8.0),
-        data_args=_spread(
-            {"data_args": _TASKS["teacher-noisy"].data_args})["data_args"],
+        data_args=_spread_args(_TASKS["teacher-noisy"].data_args),
         grad_scale=_scale,
         seed_offset=_offset,
     )
