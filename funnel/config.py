@@ -25,6 +25,7 @@ time with one line naming the file and the dotted key.
         tolerance: 0.02
         num_seeds: 4
         lr_multipliers: [0.3, 1, 3, 10, 30]
+        survivors: 3            # also ablate and judge the next two survivors
     metaval:
       task: heavy-tail-regression-10x
       every: 200                # candidates told between meta-validations
@@ -75,6 +76,10 @@ class AblationConfig:
     # Factors on the task's lr schedule; the best one counts, so a removal is
     # judged by the update rule at its best lr scale (see `funnel.ablation`).
     lr_multipliers: tuple = (0.3, 1.0, 3.0, 10.0, 30.0)
+    # Ablate and judge this many of the last stage's survivors, best first (1: the
+    # winner alone). A search can find more than one kind of rule that beats the
+    # baseline at every stage; each is then reported reduced, not only the best.
+    survivors: int = field(default=1, metadata=_range(1))
 
 
 @dataclass(frozen=True)

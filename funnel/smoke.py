@@ -5,8 +5,9 @@ restarts, meta-validation, every funnel stage, ablation) and makes each small:
 population <= 16, <= 60 candidates, one seed per evaluation, at most two constant
 tuning draws (or the grid) picked on the first task, meta-validation every
 20 candidates, 3 programs into the funnel, and every meta-validation or stage task
-swapped for its next smaller version (100x -> 10x, 10x -> the proxy task): the
-registry's tasks fix their step counts, so a smaller task is how steps shrink.
+swapped for its next smaller version (100x -> 10x, 10x -> the proxy task: the
+registry's tasks fix their step counts, so a smaller task is how steps shrink),
+and at most 2 of the last stage's survivors ablated.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def smoke_config(config: RunConfig) -> RunConfig:
         if isinstance(ablation, dict):
             ablation["num_seeds"] = 1
             ablation["tune_rounds"] = min(ablation.get("tune_rounds", 0), 5)
+            ablation["survivors"] = min(ablation.get("survivors", 1), 2)
             mults = ablation.get("lr_multipliers")
             if isinstance(mults, list) and len(mults) > 3:
                 middle = len(mults) // 2

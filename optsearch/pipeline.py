@@ -128,6 +128,7 @@ def finish_run(store: RunStore, config, evaluator, log: Log = print) -> dict:
     if ablation is not None:
         result["ablation"] = ablation
     result.update(verdict(final, store, config, result["funnel"]["stages"]))
+    result["survivors"] = judge_survivors(outcome, store, config, log)
     report(store, result, log)
     return result
 
@@ -237,6 +238,35 @@ def ablate(
     return simplify(ablation.final), ablation.to_dict()
 
 
+def judge_survivors(outcome: FunnelOutcome, store: RunStore, config, log: Log = print) -> list:
+    """The last stage's survivors after the winner, up to `ablation.survivors` in
+    all, each ablated and judged as the winner is: a list of `candidate_id`,
+    `final_program`, `lion_family` and `lion_match`."""
+    ablation = config.funnel.ablation
+    if outcome.winner is None or ablation is None or ablation.survivors < 2:
+        return []
+    judged = []
+    for cid in outcome.stages[-1].promoted[1 : ablation.survivors]:
+        log(f"ablating survivor {cid}...")
+        final, _ = ablate(parse(outcome.programs[cid]), store, config, log)
+        match = match_lion(final)
+        judged.append({
+            "candidate_id": cid, "final_program": final.to_text(),
+            "lion_family": match.lion_family, "lion_match": match_facts(match),
+        })
+    return judged
+
+
+def match_facts(match) -> dict:
+    """A `LionMatch` as the final report's JSON holds it."""
+    return {
+        "reason": match.reason, "b1": match.b1, "b2": match.b2,
+        "weight_decay": match.weight_decay, "lr_scale": match.lr_scale,
+        "preprocess": list(match.preprocess), "distinct_betas": match.distinct_betas,
+        "lion_with_found_constants": match.lion or None,
+    }
+
+
 def verdict(final: Program, store: RunStore, config, stages: list[dict]) -> dict:
     """Is the final program in the Lion family; when did the search first reach it,
     and which Lion-family programs each funnel stage (`stages`) promoted."""
@@ -244,12 +274,7 @@ def verdict(final: Program, store: RunStore, config, stages: list[dict]) -> dict
     result: dict = {
         "final_program": final.to_text(),
         "lion_family": match.lion_family,
-        "lion_match": {
-            "reason": match.reason, "b1": match.b1, "b2": match.b2,
-            "weight_decay": match.weight_decay, "lr_scale": match.lr_scale,
-            "preprocess": list(match.preprocess), "distinct_betas": match.distinct_betas,
-            "lion_with_found_constants": match.lion or None,
-        },
+        "lion_match": match_facts(match),
     }
     first = first_lion_family(store)
     result["first_lion_family"] = first
@@ -321,17 +346,7 @@ def final_report(result: dict) -> str:
         a = left[i] if i < len(left) else ""
         b = right[i] if i < len(right) else ""
         lines.append(f"{a:<{width}}{b}")
-    match = result.get("lion_match") or {}
-    if result.get("lion_family"):
-        verdict = (
-            f"IN the Lion family (b1 {match['b1']:g}, b2 {match['b2']:g}, weight decay "
-            f"{match['weight_decay']:g}, lr x {match['lr_scale']:g}; equivalent to Lion "
-            f"with these constants"
-            + ("" if match.get("distinct_betas") else "; b1 = b2, i.e. signum")
-            + ")"
-        )
-    else:
-        verdict = f"NOT in the Lion family: {match.get('reason', 'no program')}"
+    verdict = family_verdict(result)
     passed = "passed every funnel stage" if result.get("passed_funnel") else (
         "no program beat the baseline through every stage; this is the search's best")
     first = result.get("first_lion_family")
@@ -340,8 +355,28 @@ def final_report(result: dict) -> str:
         f"{first['told']} candidates, {first['wall_s']:.0f} s"
         if first else "the search produced no Lion-family program"
     )
+    others = [
+        f"survivor {s['candidate_id']}, ablated: {family_verdict(s)}\n"
+        + "\n".join("    " + line for line in s["final_program"].splitlines())
+        for s in result.get("survivors") or []
+    ]
     return "\n".join([f"final program (candidate {result.get('winner_id')}, {passed}):",
-                      *lines, f"verdict: {verdict}", found])
+                      *lines, f"verdict: {verdict}", *others, found])
+
+
+def family_verdict(judged: dict) -> str:
+    """One line: is a judged program (`lion_family`, `lion_match`) in the Lion
+    family, with which constants, or why not."""
+    match = judged.get("lion_match") or {}
+    if judged.get("lion_family"):
+        return (
+            f"IN the Lion family (b1 {match['b1']:g}, b2 {match['b2']:g}, weight decay "
+            f"{match['weight_decay']:g}, lr x {match['lr_scale']:g}; equivalent to Lion "
+            f"with these constants"
+            + ("" if match.get("distinct_betas") else "; b1 = b2, i.e. signum")
+            + ")"
+        )
+    return f"NOT in the Lion family: {match.get('reason', 'no program')}"
 
 
 def read_final(run_dir: str | Path) -> dict | None:

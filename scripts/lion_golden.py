@@ -10,8 +10,9 @@ its directory exists, skipped if it finished). The table then reads each run's
 database: candidates told, evaluations and wall time up to the first Lion-family
 program (any, and with b1 != b2: Lion proper rather than signum), and from
 `report/final.json` whether the funnel kept a Lion-family program with b1 != b2
-(it beat the seed at every stage by more than the seed spreads) and whether the
-final, ablated program is one. Wall time is seconds of search since the run's
+(it beat the seed at every stage by more than the seed spreads) and which of the
+programs the run ablated (the winner and the survivors `funnel.ablation.survivors`
+asks for) ablation turned into one, confirmed by the equivalence check. Wall time is seconds of search since the run's
 first candidate was recorded (compile included; the funnel and the pauses between
 sessions of a resumed run left out).
 """
@@ -72,11 +73,16 @@ def funnel_outcome(store: RunStore, run_dir: Path) -> dict:
             match = match_lion(parse(text)) if text else None
             if match is not None and match.lion_family and match.distinct_betas:
                 kept.append(int(cid))
-    lion = final.get("lion_match") or {}
+    # The winner and the other survivors the run ablated, each judged after ablation.
+    judged = [{**final, "candidate_id": final.get("winner_id")}, *final.get("survivors", [])]
+    lions = [j for j in judged if j.get("lion_family")
+             and (j.get("lion_match") or {}).get("distinct_betas")]
+    lion = (lions[0]["lion_match"] if lions else None) or {}
     return {
         "finished": True,
         "funnel_kept": kept,
-        "final_is_lion": bool(final.get("lion_family")) and bool(lion.get("distinct_betas")),
+        "ablated_to_lion": [j["candidate_id"] for j in lions],
+        "final_is_lion": bool(lions),
         "final_constants": {k: lion.get(k) for k in ("b1", "b2", "weight_decay", "lr_scale")},
     }
 
@@ -90,8 +96,8 @@ def constants(found: dict) -> str:
 def table(rows: list[dict]) -> str:
     lines = [
         "| seed | candidates | first Lion family (told / evaluated / wall) | first b1 != b2 "
-        "(told / evaluated / wall) | funnel kept b1 != b2 | final program is Lion "
-        "| final b1 / b2 / decay / lr scale |",
+        "(told / evaluated / wall) | funnel kept b1 != b2 | ablated to Lion "
+        "| its b1 / b2 / decay / lr scale |",
         "|---|---|---|---|---|---|---|",
     ]
 
@@ -104,7 +110,8 @@ def table(rows: list[dict]) -> str:
         out = r["funnel"]
         kept = ("yes (" + ", ".join(map(str, out["funnel_kept"])) + ")"
                 if out.get("funnel_kept") else ("no" if out["finished"] else "not run"))
-        final = ("yes" if out.get("final_is_lion") else "no") if out["finished"] else "not run"
+        final = (("yes (" + ", ".join(map(str, out["ablated_to_lion"])) + ")"
+                  if out.get("final_is_lion") else "no") if out["finished"] else "not run")
         lines.append(
             f"| {r['seed']} | {r['candidates']} | {cell(r['first'].get('any'))} | "
             f"{cell(r['first'].get('distinct'))} | {kept} | {final} | "
