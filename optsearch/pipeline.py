@@ -9,8 +9,9 @@ does after the search when the config has a `funnel` section.
 The final program is the funnel's winner, ablated on the configured task (if an
 `ablation` section is given) and statically simplified. When no program beats
 the baseline through every stage, the final program is the search's best (the
-result says `passed_funnel: false`): a run always has something to report. The
-final result is `report/final.json` with `report/final.py`; `read_final` gives
+result says `passed_funnel: false`): a run always has something to report. With
+`ablation.survivors` above 1, the last stage's next survivors are ablated and
+judged the same way and listed under `survivors`. The final result is `report/final.json` with `report/final.py`; `read_final` gives
 `optsearch show RUN --json` its `final_program` and `lion_family`.
 """
 
