@@ -19,13 +19,13 @@ time with one line naming the file and the dotted key.
         - name: metaval-100x
           tasks: {heavy-tail-regression-100x: 1.0}
           num_seeds: 1
-          promote: 1
+          promote: 3
       ablation:                 # fitness-based simplification of the winner
         task: heavy-tail-regression
         tolerance: 0.02
         num_seeds: 4
         lr_multipliers: [0.3, 1, 3, 10, 30]
-        survivors: 3            # also ablate and judge the next two survivors
+        survivors: 3            # and of the next two the last stage promoted
     metaval:
       task: heavy-tail-regression-10x
       every: 200                # candidates told between meta-validations
@@ -64,7 +64,8 @@ class StageConfig:
 
 @dataclass(frozen=True)
 class AblationConfig:
-    """Fitness-based simplification of the funnel's winner (see `funnel.ablation`)."""
+    """Fitness-based simplification of the funnel's winner and, if `survivors` asks,
+    of the last stage's other survivors (see `funnel.ablation`)."""
 
     task: str = "heavy-tail-regression"
     # A deletion is kept when fitness stays within this of the original's.
@@ -77,8 +78,9 @@ class AblationConfig:
     # judged by the update rule at its best lr scale (see `funnel.ablation`).
     lr_multipliers: tuple = (0.3, 1.0, 3.0, 10.0, 30.0)
     # Ablate and judge this many of the last stage's survivors, best first (1: the
-    # winner alone). A search can find more than one kind of rule that beats the
-    # baseline at every stage; each is then reported reduced, not only the best.
+    # winner alone; the last stage's `promote` bounds how many there are). A
+    # search can find more than one kind of rule that beats the baseline at every
+    # stage; each is then reported reduced, not only the best.
     survivors: int = field(default=1, metadata=_range(1))
 
 

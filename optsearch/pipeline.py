@@ -11,8 +11,9 @@ The final program is the funnel's winner, ablated on the configured task (if an
 the baseline through every stage, the final program is the search's best (the
 result says `passed_funnel: false`): a run always has something to report. With
 `ablation.survivors` above 1, the last stage's next survivors are ablated and
-judged the same way and listed under `survivors`. The final result is `report/final.json` with `report/final.py`; `read_final` gives
-`optsearch show RUN --json` its `final_program` and `lion_family`.
+judged the same way and listed under `survivors`. The final result is
+`report/final.json` with `report/final.py`; `read_final` gives `optsearch show
+RUN --json` its `final_program`, `lion_family` and `survivors`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import json
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from dsl.library import load_builtin
 from dsl.parser import parse
@@ -108,7 +109,8 @@ def check_run_dir(run_dir: Path, fresh: bool) -> None:
 
 
 def finish_run(store: RunStore, config, evaluator, log: Log = print) -> dict:
-    """After the search: funnel, ablate the winner, judge it, write the final report.
+    """After the search: funnel, ablate the winner (and the survivors the config
+    asks for), judge them, write the final report.
 
     Returns:
         the final result (what `report/final.json` holds).
@@ -129,7 +131,11 @@ def finish_run(store: RunStore, config, evaluator, log: Log = print) -> dict:
     if ablation is not None:
         result["ablation"] = ablation
     result.update(verdict(final, store, config, result["funnel"]["stages"]))
-    result["survivors"] = judge_survivors(outcome, store, config, log)
+    result["survivors"] = []
+    _save(store, result)  # the winner's verdict is kept if a survivor's ablation fails
+    for judged in judge_survivors(outcome, store, config, log):
+        result["survivors"].append(judged)
+        _save(store, result)
     report(store, result, log)
     return result
 
@@ -239,23 +245,26 @@ def ablate(
     return simplify(ablation.final), ablation.to_dict()
 
 
-def judge_survivors(outcome: FunnelOutcome, store: RunStore, config, log: Log = print) -> list:
-    """The last stage's survivors after the winner, up to `ablation.survivors` in
-    all, each ablated and judged as the winner is: a list of `candidate_id`,
-    `final_program`, `lion_family` and `lion_match`."""
+def judge_survivors(
+    outcome: FunnelOutcome, store: RunStore, config, log: Log = print
+) -> Iterator[dict]:
+    """The last stage's survivors other than the winner, best first, up to
+    `ablation.survivors` in all (the winner counts as one), each ablated and
+    judged as the winner is. Yields `candidate_id`, `final_program`,
+    `lion_family`, `lion_match` and `ablation` per survivor, as each is done."""
     ablation = config.funnel.ablation
-    if outcome.winner is None or ablation is None or ablation.survivors < 2:
-        return []
-    judged = []
-    for cid in outcome.stages[-1].promoted[1 : ablation.survivors]:
+    if outcome.winner is None or ablation is None:
+        return
+    others = [c for c in outcome.stages[-1].promoted if c != outcome.winner]
+    for cid in others[: ablation.survivors - 1]:
         log(f"ablating survivor {cid}...")
-        final, _ = ablate(parse(outcome.programs[cid]), store, config, log)
+        final, record = ablate(parse(outcome.programs[cid]), store, config, log)
         match = match_lion(final)
-        judged.append({
+        yield {
             "candidate_id": cid, "final_program": final.to_text(),
             "lion_family": match.lion_family, "lion_match": match_facts(match),
-        })
-    return judged
+            "ablation": record,
+        }
 
 
 def match_facts(match) -> dict:
@@ -389,10 +398,17 @@ def read_final(run_dir: str | Path) -> dict | None:
 
 
 def _write(store: RunStore, result: dict) -> None:
+    """Save the final result and record the run's one `funnel` event."""
+    _save(store, result)
+    store.record_event("funnel", store.told_count(), {
+        "winner_id": result.get("winner_id"), "lion_family": result.get("lion_family"),
+    })
+
+
+def _save(store: RunStore, result: dict) -> None:
+    """Write `report/final.json` and `final.py` (atomically, so a crash keeps the
+    previous version whole)."""
     atomic_write_text(store.report_dir / FINAL_FILE, json.dumps(result, indent=1, default=str))
     if result.get("final_program"):
         header = f"# Final program of {store.dir.name} (lion_family: {result['lion_family']})\n"
         atomic_write_text(store.report_dir / "final.py", header + result["final_program"])
-    store.record_event("funnel", store.told_count(), {
-        "winner_id": result.get("winner_id"), "lion_family": result.get("lion_family"),
-    })

@@ -11,10 +11,13 @@ database: candidates told, evaluations and wall time up to the first Lion-family
 program (any, and with b1 != b2: Lion proper rather than signum), and from
 `report/final.json` whether the funnel kept a Lion-family program with b1 != b2
 (it beat the seed at every stage by more than the seed spreads) and which of the
-programs the run ablated (the winner and the survivors `funnel.ablation.survivors`
-asks for) ablation turned into one, confirmed by the equivalence check. Wall time is seconds of search since the run's
-first candidate was recorded (compile included; the funnel and the pauses between
-sessions of a resumed run left out).
+programs the run ablated (the winner and the survivors
+`funnel.ablation.survivors` asks for) ablation turned into one, confirmed by the
+equivalence check. Wall time is seconds of search since the run's first
+candidate was recorded (compile included; the funnel and the pauses between
+sessions of a resumed run left out). A run keeps the config it started with, so
+rerun the funnel of a run begun under an older config (`optsearch funnel RUN`
+after copying the new `funnel` section into `RUN/config.yaml`).
 """
 
 from __future__ import annotations
@@ -60,7 +63,8 @@ def first_lion(store: RunStore) -> dict:
 
 
 def funnel_outcome(store: RunStore, run_dir: Path) -> dict:
-    """Whether the funnel kept a b1 != b2 Lion and the final program is one."""
+    """Which b1 != b2 Lions the funnel's last stage kept, and which programs
+    ablation turned into one (the winner and the survivors the run ablated)."""
     path = run_dir / "report" / "final.json"
     if not path.is_file():
         return {"finished": False}
@@ -74,7 +78,8 @@ def funnel_outcome(store: RunStore, run_dir: Path) -> dict:
             if match is not None and match.lion_family and match.distinct_betas:
                 kept.append(int(cid))
     # The winner and the other survivors the run ablated, each judged after ablation.
-    judged = [{**final, "candidate_id": final.get("winner_id")}, *final.get("survivors", [])]
+    winner = {**final, "candidate_id": final.get("winner_id")}
+    judged = [winner, *(final.get("survivors") or [])]
     lions = [j for j in judged if j.get("lion_family")
              and (j.get("lion_match") or {}).get("distinct_betas")]
     lion = (lions[0]["lion_match"] if lions else None) or {}
@@ -82,8 +87,7 @@ def funnel_outcome(store: RunStore, run_dir: Path) -> dict:
         "finished": True,
         "funnel_kept": kept,
         "ablated_to_lion": [j["candidate_id"] for j in lions],
-        "final_is_lion": bool(lions),
-        "final_constants": {k: lion.get(k) for k in ("b1", "b2", "weight_decay", "lr_scale")},
+        "lion_constants": {k: lion.get(k) for k in ("b1", "b2", "weight_decay", "lr_scale")},
     }
 
 
@@ -110,12 +114,13 @@ def table(rows: list[dict]) -> str:
         out = r["funnel"]
         kept = ("yes (" + ", ".join(map(str, out["funnel_kept"])) + ")"
                 if out.get("funnel_kept") else ("no" if out["finished"] else "not run"))
-        final = (("yes (" + ", ".join(map(str, out["ablated_to_lion"])) + ")"
-                  if out.get("final_is_lion") else "no") if out["finished"] else "not run")
+        lions = out.get("ablated_to_lion")
+        final = (("yes (" + ", ".join(map(str, lions)) + ")" if lions else "no")
+                 if out["finished"] else "not run")
         lines.append(
             f"| {r['seed']} | {r['candidates']} | {cell(r['first'].get('any'))} | "
             f"{cell(r['first'].get('distinct'))} | {kept} | {final} | "
-            f"{constants(out.get('final_constants')) if out.get('final_is_lion') else '-'} |"
+            f"{constants(out['lion_constants']) if out.get('ablated_to_lion') else '-'} |"
         )
     reached = sum(1 for r in rows if r["first"].get("distinct"))
     lines.append(f"\n{reached} of {len(rows)} seeds reached a Lion-family program with b1 != b2.")

@@ -166,6 +166,7 @@ def show_run(args: argparse.Namespace) -> int:
         summary["funnel"] = final.get("funnel")
         summary["passed_funnel"] = final.get("passed_funnel")
         summary["winner_id"] = final.get("winner_id")
+        summary["survivors"] = final.get("survivors") or []
         summary["top"] = [
             {"id": h.id, "fitness": h.fitness, "program": h.text, "gain": h.gain,
              "task_fitness": h.task_fitness, "val_loss": h.val_loss, "live": h.live, "slots": h.slots,

@@ -12,11 +12,13 @@ from dsl.library import load_builtin
 from dsl.loading import load_program
 from funnel.config import run_config_from_dict
 from funnel.stages import FunnelOutcome, StageOutcome
+from optsearch import pipeline
 from optsearch.pipeline import final_report, judge_survivors
 from search.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
-FOUND_LION = load_program(str(ROOT / "configs/programs/found/lion_from_adamw_teacher_seed0.py"), 32)
+FOUND = ROOT / "configs/programs/found"
+FOUND_LION = load_program(str(FOUND / "lion_from_adamw_teacher_seed0.py"), 32)
 
 
 def config(survivors: int):
@@ -42,7 +44,7 @@ def outcome() -> FunnelOutcome:
 def test_survivors_after_the_winner_are_ablated_and_judged_up_to_the_cap(tmp_path):
     store = RunStore(tmp_path / "run")
     try:
-        judged = judge_survivors(outcome(), store, config(2), log=lambda line: None)
+        judged = list(judge_survivors(outcome(), store, config(2), log=lambda line: None))
     finally:
         store.close()
     # survivors: 2 is the winner and one more; the winner is judged elsewhere.
@@ -51,22 +53,30 @@ def test_survivors_after_the_winner_are_ablated_and_judged_up_to_the_cap(tmp_pat
     assert lion["lion_family"] is True
     assert lion["lion_match"]["distinct_betas"] is True
     assert "sign(" in lion["final_program"]
-    report = final_report({"winner_id": 5, "final_program": "def train(w, g, m, v, lr):\n",
-                           "lion_family": False, "lion_match": {"reason": "no sign"},
-                           "survivors": judged})
+    report = final_report({
+        "winner_id": 5, "final_program": "def train(w, g, m, v, lr):\n",
+        "lion_family": False, "lion_match": {"reason": "no sign"}, "survivors": judged,
+    })
     assert "survivor 7, ablated: IN the Lion family" in report
 
 
-def test_the_winner_alone_is_judged_by_default(tmp_path):
+def test_the_winner_alone_is_judged_by_default(tmp_path, monkeypatch):
+    ablated = []
+    monkeypatch.setattr(pipeline, "ablate",
+                        lambda program, *args: ablated.append(program) or (program, {}))
     store = RunStore(tmp_path / "run")
     try:
-        assert judge_survivors(outcome(), store, config(1), log=lambda line: None) == []
+        assert list(judge_survivors(outcome(), store, config(1), log=lambda line: None)) == []
+        # survivors: 3 judges both non-winners, in the last stage's order.
+        judged = list(judge_survivors(outcome(), store, config(3), log=lambda line: None))
     finally:
         store.close()
+    assert [j["candidate_id"] for j in judged] == [7, 9] and len(ablated) == 2
 
 
 def golden():
-    spec = importlib.util.spec_from_file_location("lion_golden", ROOT / "scripts/lion_golden.py")
+    path = ROOT / "scripts/lion_golden.py"
+    spec = importlib.util.spec_from_file_location("lion_golden", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -82,8 +92,8 @@ def test_the_golden_benchmark_counts_a_lion_among_the_ablated_survivors(tmp_path
         "winner_id": 5, "lion_family": False, "lion_match": {"distinct_betas": False},
         "funnel": {"stages": [{"promoted": []}]},
         "survivors": [
-            {"candidate_id": 8, "lion_family": True, "lion_match": {**lion, "b2": 0.9,
-                                                                    "distinct_betas": False}},
+            {"candidate_id": 8, "lion_family": True,
+             "lion_match": {**lion, "b2": 0.9, "distinct_betas": False}},
             {"candidate_id": 7, "lion_family": True, "lion_match": lion},
         ],
     }))
@@ -92,5 +102,21 @@ def test_the_golden_benchmark_counts_a_lion_among_the_ablated_survivors(tmp_path
     finally:
         store.close()
     # The signum survivor (b1 = b2) is not Lion proper; the b1 != b2 one is.
-    assert out["ablated_to_lion"] == [7] and out["final_is_lion"]
-    assert out["final_constants"]["b2"] == 0.99
+    assert out["ablated_to_lion"] == [7]
+    assert out["lion_constants"]["b2"] == 0.99
+
+
+def test_the_golden_benchmark_counts_a_lion_winner(tmp_path):
+    run_dir = tmp_path / "run"
+    store = RunStore(run_dir)
+    (run_dir / "report").mkdir(exist_ok=True)
+    (run_dir / "report" / "final.json").write_text(json.dumps({
+        "winner_id": 5, "lion_family": True,
+        "lion_match": {"b1": 0.9, "b2": 0.99, "distinct_betas": True},
+        "funnel": {"stages": [{"promoted": []}]},
+    }))  # an old report, from before survivors were judged
+    try:
+        out = golden().funnel_outcome(store, run_dir)
+    finally:
+        store.close()
+    assert out["ablated_to_lion"] == [5]
