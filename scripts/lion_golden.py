@@ -97,6 +97,13 @@ def constants(found: dict) -> str:
                       for k in ("b1", "b2", "weight_decay", "lr_scale"))
 
 
+def ids_cell(ids: list[int] | None, finished: bool) -> str:
+    """A yes/no column of the table: "yes (ids)", "no", or "not run"."""
+    if not finished:
+        return "not run"
+    return "yes (" + ", ".join(map(str, ids)) + ")" if ids else "no"
+
+
 def table(rows: list[dict]) -> str:
     lines = [
         "| seed | candidates | first Lion family (told / evaluated / wall) | first b1 != b2 "
@@ -112,11 +119,8 @@ def table(rows: list[dict]) -> str:
 
     for r in rows:
         out = r["funnel"]
-        kept = ("yes (" + ", ".join(map(str, out["funnel_kept"])) + ")"
-                if out.get("funnel_kept") else ("no" if out["finished"] else "not run"))
-        lions = out.get("ablated_to_lion")
-        final = (("yes (" + ", ".join(map(str, lions)) + ")" if lions else "no")
-                 if out["finished"] else "not run")
+        kept = ids_cell(out.get("funnel_kept"), out["finished"])
+        final = ids_cell(out.get("ablated_to_lion"), out["finished"])
         lines.append(
             f"| {r['seed']} | {r['candidates']} | {cell(r['first'].get('any'))} | "
             f"{cell(r['first'].get('distinct'))} | {kept} | {final} | "
