@@ -45,7 +45,8 @@ def smoke_config(config: RunConfig) -> RunConfig:
     raw["checkpoint_every"] = min(config.checkpoint_every, 20)
     raw["report_every"] = min(config.report_every, 30)
     restarts = raw["restarts"]
-    for key, cap in (("plateau_candidates", 30), ("seed_every_candidates", 40)):
+    for key, cap in (("plateau_candidates", 30), ("seed_every_candidates", 40),
+                     ("best_for_last_candidates", raw["max_candidates"] // 4)):
         if restarts[key]:
             restarts[key] = min(restarts[key], cap)
     raw["tasks"]["num_seeds"] = 1

@@ -69,11 +69,17 @@ class RestartConfig:
     `plateau_candidates`: after this many candidates without a new best, restart
     from the best program so far (0 = never). `seed_every_candidates`: every this
     many candidates, restart from the seed program for an independent run's
-    diversity (0 = never).
+    diversity (0 = never). `best_for_last_candidates`: the last this many
+    candidates of `max_candidates` continue from the best program so far, with
+    no seed restart among them (0 = never): the paper's restart from the best,
+    for exploitation, after the independent walks. A walk that finds a new best
+    near its end is otherwise cut off before its constants and its missing
+    statements (a decay term, say) are tuned by its children.
     """
 
     plateau_candidates: int = field(default=0, metadata=_range(0))
     seed_every_candidates: int = field(default=0, metadata=_range(0))
+    best_for_last_candidates: int = field(default=0, metadata=_range(0))
 
 
 @dataclass(frozen=True)
@@ -259,6 +265,12 @@ def _check_search(config: SearchConfig, source: str) -> None:
     if unknown:
         raise ConfigError(
             f"{source}: `ops`: unknown op {_show(unknown[0])}; `optsearch ops` lists them"
+        )
+    last = config.restarts.best_for_last_candidates
+    if last and last >= config.max_candidates:
+        raise ConfigError(
+            f"{source}: `restarts.best_for_last_candidates` is {last}; it must be "
+            f"below `max_candidates` ({config.max_candidates})"
         )
     if not any(getattr(config.mutation, name, 0.0) > 0 for name in MUTATIONS):
         raise ConfigError(

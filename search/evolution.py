@@ -7,7 +7,8 @@ may arrive in any order from asynchronous workers. Children are re-mutated until
 they pass abstract execution (invalid ones are reported to the caller, never
 evaluated); a child whose cache key was seen before is answered from the cache
 (or, with `require_new`, re-mutated). Restarts reset the population to copies of
-the best program (plateau) or of the seed (schedule).
+the best program (plateau, or once for the budget's last candidates) or of the
+seed (schedule).
 
 `Evolution` performs no I/O: the loop records what it reports. Given the same
 state and the same sequence of asks and tells it makes the same decisions, which
@@ -257,7 +258,14 @@ class Evolution:
         restarts = []
         cfg = self.config.restarts
         told = self.counters.told
-        if cfg.seed_every_candidates and told % cfg.seed_every_candidates == 0:
+        exploit_from = self.config.max_candidates - cfg.best_for_last_candidates
+        if cfg.best_for_last_candidates and told == exploit_from and self.best is not None:
+            restarts.append(self._restart("best", self.best))
+        elif (
+            cfg.seed_every_candidates
+            and told % cfg.seed_every_candidates == 0
+            and not (cfg.best_for_last_candidates and told > exploit_from)
+        ):
             restarts.append(self._restart("seed", Member(0, self._seed_fitness())))
         elif (
             cfg.plateau_candidates

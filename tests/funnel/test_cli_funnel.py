@@ -47,7 +47,12 @@ def test_the_lion_smoke_run_goes_through_the_whole_pipeline(smoke_run):
     assert any(role == "baseline" for _, _, role, _, _ in rows)
     with sqlite3.connect(run_dir / "candidates.sqlite") as db:
         kinds = {k for (k,) in db.execute("SELECT DISTINCT kind FROM events")}
+        restarts = dict(db.execute("SELECT at_told, detail FROM events WHERE kind = 'restart'"))
     assert "metaval" in kinds and "funnel" in kinds
+    # Smoke caps: walks of 40 from AdamW, then the last 15 of 60 from the best.
+    assert json.loads(restarts[40])["source"] == "seed"
+    assert json.loads(restarts[45])["source"] == "best"
+    assert len(restarts) == 2
 
 
 def test_show_json_has_the_final_program_and_the_lion_verdict(smoke_run):

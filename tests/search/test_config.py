@@ -43,6 +43,8 @@ def test_nested_keys_and_overrides(tmp_path):
         ("", ["population"], "expected KEY=VALUE"),
         ("", ["tasks.proxy.x=-1"], "`tasks.proxy.x` is -1; it must be > 0"),
         ("evaluator:\n  kind: slurm\n", [], "valid choices: 'serial', 'ray'"),
+        ("max_candidates: 100\nrestarts:\n  best_for_last_candidates: 100\n", [],
+         "`restarts.best_for_last_candidates` is 100; it must be below `max_candidates` (100)"),
     ],
 )
 def test_bad_configs_fail_with_one_line_naming_file_and_key(tmp_path, text, overrides, fragment):

@@ -114,6 +114,25 @@ def test_a_seed_restart_fills_the_population_with_the_seed():
     assert evolution.best.fitness == 9.0  # a restart keeps the best found
 
 
+def test_the_budgets_last_candidates_continue_from_the_best_with_no_seed_restart():
+    # 20 candidates, walks of 5 from the seed, the last 8 from the best so far.
+    evolution = make(population=4, max_candidates=20,
+                     restarts={"seed_every_candidates": 5, "best_for_last_candidates": 8})
+    started(evolution, fitness=0.25)
+    fitness = iter([0.1, 0.2, 0.3, 0.9] + [0.4] * 15)  # the fourth child is the best
+    sources = {}
+    for _ in range(19):
+        child, _ = evolution.ask()
+        for restart in evolution.tell(child, Result("ok", next(fitness), {})):
+            sources[restart.at_told] = restart.source
+            if restart.source == "best":
+                held = list(evolution.population)
+    # Seed restarts at 5 and 10; at 12 (= 20 - 8) the best; none at 15 or 20.
+    assert sources == {5: "seed", 10: "seed", 12: "best"}
+    assert evolution.best.fitness == 0.9
+    assert held == [evolution.best] * 4
+
+
 def test_a_seed_restart_restores_the_seed_with_its_tuned_constants():
     from search.records import TUNED_CONSTANTS
 
