@@ -1,6 +1,8 @@
 """How often do the search's mutations turn the seed program into a Lion-family one?
 
     python scripts/lion_reachability.py configs/lion.yaml --walks 20000 --steps 3 --score 20
+    python scripts/lion_reachability.py configs/lion.yaml --steps 2 \
+        --start configs/programs/found/lion_from_adamw_seed3.py   # adding a decay
 
 Draws random mutation walks from the config's seed program exactly as the search
 draws children (`funnel/reachability.py`), prints per number of mutations how
@@ -18,6 +20,7 @@ import time
 from dsl.loading import load_program
 from funnel.reachability import format_counts, random_walks
 from funnel.config import load_run_config
+from search.errors import UserError
 from search.scoring import ScorerSpec, build_scorer
 
 
@@ -28,14 +31,22 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--start", help="walk from this program (file or built-in name), not the config's seed"
+    )
+    parser.add_argument(
         "--score", type=int, default=0, help="score up to N Lion-family programs per step"
     )
     args = parser.parse_args(argv)
-    config = load_run_config(args.config)
-    start = load_program(config.seed_program, config.max_length)
+    try:
+        config = load_run_config(args.config)
+        start_name = args.start or config.seed_program
+        start = load_program(start_name, config.max_length)
+    except (UserError, ValueError, OSError) as exc:  # a bad config or program: one line
+        print(f"lion_reachability: {exc}", file=sys.stderr)
+        return 2
     began = time.perf_counter()
     counts = random_walks(config, start, args.walks, args.steps, args.seed)
-    print(f"# {args.walks} walks from {config.seed_program} "
+    print(f"# {args.walks} walks from {start_name} "
           f"({time.perf_counter() - began:.0f} s)\n")
     print(format_counts(counts))
     if args.score:

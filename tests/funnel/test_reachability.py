@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dsl.analysis import check
 from dsl.library import load_builtin
+from dsl.program import Const, Statement, Var
 from funnel.lion_family import match_lion
 from funnel.reachability import format_counts, random_walks
 from search.config import config_from_dict
@@ -34,3 +35,20 @@ def test_walks_are_reproducible_and_tabulated_per_step():
     table = format_counts(first)
     assert table.splitlines()[2].startswith("| 1 | 50 |")
     assert table.splitlines()[3].startswith("| 2 |")
+
+
+
+def test_walks_from_a_lion_without_decay_count_the_children_that_add_one():
+    lion = load_builtin("lion")
+    wd = lion.statements[2]  # `wd = w * 0.1`: decay 0 until a modify redraws it
+    decayless = lion.replace_statement(2, Statement(wd.target, wd.op, (Var("w"), Const(0.0))))
+    assert match_lion(decayless).lion_family and not match_lion(decayless).weight_decay
+    counts = random_walks(CONFIG, decayless, walks=600, steps=1, seed=1)[0]
+    assert 0 < counts.decayed < counts.lion_family
+    # Every arrival here is a decay added (the start is already Lion family),
+    # and each is credited to the mutation that made it: a redrawn constant.
+    assert counts.by_mutation.get("modify", 0) > 0
+    assert sum(counts.by_mutation.values()) == counts.decayed
+    assert any(match_lion(p).weight_decay for p in counts.programs.values())
+    table = format_counts([counts])
+    assert f"| {counts.decayed} |" in table and "modify" in table
