@@ -20,7 +20,10 @@ tolerance allows for (its probes keep values O(1)):
 - `sign(c * x)` -> `sign(x)` for c > 0: differs only where c * x underflows;
 - `sign(f(x))` -> `sign(x)` for odd increasing f (`tanh`, `arctan`, `arcsinh`,
   `sinh`, `cube`, `cbrt`, `expm1`, `reciprocal`): differs only where f(x)
-  underflows to zero (or, for `reciprocal`, where |x| < 1e-8 hits its guard).
+  underflows to zero (or, for `reciprocal`, where |x| < 1e-8 hits its guard);
+- `sign(min(x, p))` -> `sign(x)` for p > 0 (a positive constant or the `lr`
+  input, positive by the DSL's contract) and `sign(max(x, n))` -> `sign(x)`
+  for a constant n < 0: exact, since where the bound wins both signs agree.
 Constant folding computes in float64 with the ops' numpy formulas, exactly what
 a float64 probe computes at run time. Float32 executors see the folded value
 rounded once instead of each intermediate, and a constant expression whose
@@ -169,7 +172,20 @@ def _sign(graph, x):
         scale = _const_value(graph, node.args[1])
         if scale is not None and scale > 0:
             return graph.apply("sign", (node.args[0],))
+    if node.op in ("min", "max"):
+        # Seed 4 of the lion config wrote Lion's direction as sign(min(c, lr)).
+        for inner, bound in (node.args, node.args[::-1]):
+            if graph[inner].kind is node.kind and _bound_keeps_sign(graph, node.op, bound):
+                return graph.apply("sign", (inner,))
     return None
+
+
+def _bound_keeps_sign(graph, op: str, bound: int) -> bool:
+    """Whether min (a positive bound) or max (a negative one) leaves every sign as is."""
+    node = graph[bound]
+    if op == "min":
+        return (node.is_const and node.value > 0) or (node.is_leaf and node.name == "lr")
+    return node.is_const and node.value < 0
 
 
 def _norm(graph, x):

@@ -154,6 +154,16 @@ REWRITTEN_LIONS = {
         "    update = sign(c)\n    update = update * lr\n",
         0.66, 0.99,
     ),
+    "the sign of a mix bounded above by lr": (
+        "    c = interp(g, m, 0.9)\n    c = min(c, lr)\n    update = sign(c)\n"
+        "    update = update * lr\n    m = interp(g, m, 0.99)\n",
+        0.9, 0.99,
+    ),
+    "the sign of a mix bounded below by a negative constant": (
+        "    c = interp(g, m, 0.9)\n    c = max(-0.5, c)\n    update = sign(c)\n"
+        "    update = update * lr\n    m = interp(g, m, 0.99)\n",
+        0.9, 0.99,
+    ),
     "a heavy-ball sum": (
         "    m = m * 0.9\n    m = m + g\n    update = sign(m)\n    update = update * lr\n",
         0.9, 0.9,
@@ -169,6 +179,13 @@ def test_rewritten_lions_are_in_the_family_with_their_constants(name):
     assert math.isclose(match.b1, b1, rel_tol=1e-6)
     assert math.isclose(match.b2, b2, rel_tol=1e-6)
     assert match.distinct_betas == (b1 != b2)
+
+
+@pytest.mark.parametrize("bounded", ["min(c, -0.5)", "max(c, 0.5)", "min(c, g)"])
+def test_a_bound_that_can_flip_signs_is_not_lion(bounded):
+    text = f"    c = interp(g, m, 0.9)\n    c = {bounded}\n    update = sign(c)\n" \
+        "    update = update * lr\n    m = interp(g, m, 0.99)\n"
+    assert not match_lion(parse(_body(text))).lion_family
 
 
 def test_the_sign_of_a_negated_mix_is_ascent_not_lion():
