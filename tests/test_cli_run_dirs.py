@@ -64,6 +64,7 @@ def runs(tmp_path_factory):
     return tmp, config
 
 
+@pytest.mark.slow  # 40 s; the fast race test below covers the lock
 def test_a_second_writer_is_refused_whatever_the_first_is_doing(runs, tmp_path):
     _, config = runs
     run_dir = tmp_path / "shared"

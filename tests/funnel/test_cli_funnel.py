@@ -72,6 +72,7 @@ def test_the_funnel_command_resumes_without_reevaluating(smoke_run):
     assert stage_rows(run_dir) == before
 
 
+@pytest.mark.slow  # 13 s for two null fields
 def test_a_run_without_a_funnel_section_has_null_final_fields(tmp_path):
     run_dir = tmp_path / "plain"
     config = tmp_path / "plain.yaml"

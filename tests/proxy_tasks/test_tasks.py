@@ -31,7 +31,15 @@ def _assert_adamw_learns(name: str):
     assert result.fitness > LEARNS, result.metrics
 
 
-@pytest.mark.parametrize("name", registry.task_names("proxy"))
+def _variants_slow(names: list[str]) -> list:
+    """Every task, the variants of a task (a name extending another's with `-x10`,
+    `-long`, ...) marked slow: the default run keeps one task of each family."""
+    def variant(name):
+        return any(name != other and name.startswith(other + "-") for other in names)
+    return [pytest.param(n, marks=pytest.mark.slow) if variant(n) else n for n in names]
+
+
+@pytest.mark.parametrize("name", _variants_slow(registry.task_names("proxy")))
 def test_adamw_beats_chance_on_every_proxy_task(name):
     _assert_adamw_learns(name)
 

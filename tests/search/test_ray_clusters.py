@@ -91,6 +91,7 @@ def test_the_connect_timeout_must_be_a_positive_number(config):
     assert result.returncode == 2 and "positive number of seconds" in result.stderr
 
 
+@pytest.mark.slow  # 17 s for console output only
 def test_an_embedded_start_prints_none_of_rays_expected_notices(config, tmp_path):
     result = optsearch(
         "run", str(config), "--run-dir", str(tmp_path / "r"), "--quiet",
