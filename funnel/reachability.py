@@ -7,10 +7,10 @@ limit and constant rules; an invalid child is re-drawn from the same parent, as
 in `Evolution.ask`), counting how many k-step descendants are in the Lion family
 (`funnel.lion_family.match_lion`), how many of those carry a weight decay, and
 which mutation made each arrival. From a Lion without decay (a found program)
-the same walks measure how often a decay term is added. Optionally the distinct Lion-family programs
-found are scored with the config's proxy scorer, next to the start program, so
-the report can say both how rare the first step towards Lion is and whether it
-is uphill.
+the same walks measure how often a decay term is added. Optionally the distinct
+Lion-family programs found are scored with the config's proxy scorer, next to
+the start program, so the report can say both how rare the first step towards
+Lion is and whether it is uphill.
 
 A walk is not the search: the search keeps only children that win tournaments.
 The probability per walk is therefore an upper bound on how often a search that
@@ -39,9 +39,9 @@ class StepCounts:
         lion_family: walks whose program at this step is in the Lion family.
         distinct_betas: of those, how many have b1 != b2 (Lion proper, not signum).
         decayed: of the Lion-family ones, how many have a nonzero weight decay.
-        by_mutation: per mutation name, the walks whose last mutation made a
-            Lion-family program of a walk that was not one a step before (the
-            first step, the one a search must win a tournament with).
+        by_mutation: per mutation name, the arrivals its mutation made at this
+            step: a Lion-family program from one that was not, or a Lion with a
+            decay from one without (the step a search must win a tournament with).
         programs: the distinct Lion-family programs, by fingerprint.
     """
 
@@ -73,9 +73,7 @@ def random_walks(
     rng = np.random.default_rng(seed)
     counts = [StepCounts() for _ in range(steps)]
     verdicts: dict[str, tuple[bool, bool, bool]] = {}
-    start_match = match_lion(start)
-    start_verdict = (start_match.lion_family, start_match.distinct_betas,
-                     bool(start_match.weight_decay))
+    start_verdict = _verdict(start)
     for _ in range(walks):
         program, before = start, start_verdict
         for step in range(steps):
@@ -84,9 +82,7 @@ def random_walks(
                 break
             program, key = child.program, child.accepted
             if key not in verdicts:
-                match = match_lion(program)
-                verdicts[key] = (match.lion_family, match.distinct_betas,
-                                 match.lion_family and bool(match.weight_decay))
+                verdicts[key] = _verdict(program)
             family, distinct, decayed = verdicts[key]
             counts[step].walks += 1
             if family:
@@ -101,6 +97,13 @@ def random_walks(
                     by[child.mutation] = by.get(child.mutation, 0) + 1
             before = verdicts[key]
     return counts
+
+
+def _verdict(program: Program) -> tuple[bool, bool, bool]:
+    """(Lion family, b1 != b2, Lion family with a nonzero weight decay)."""
+    match = match_lion(program)
+    return (match.lion_family, match.distinct_betas,
+            match.lion_family and bool(match.weight_decay))
 
 
 def format_counts(counts: list[StepCounts]) -> str:

@@ -37,7 +37,6 @@ def test_walks_are_reproducible_and_tabulated_per_step():
     assert table.splitlines()[3].startswith("| 2 |")
 
 
-
 def test_walks_from_a_lion_without_decay_count_the_children_that_add_one():
     lion = load_builtin("lion")
     wd = lion.statements[2]  # `wd = w * 0.1`: decay 0 until a modify redraws it
