@@ -148,6 +148,15 @@ class SearchConfig:
     cache_key: Literal["hash", "fingerprint"] = "fingerprint"
     # Re-mutate until the child is new, instead of answering it from the cache.
     require_new: bool = False
+    # Candidates asked ahead of the oldest one not yet told: the search's own
+    # schedule, not the evaluator's. Results are told in the order the
+    # candidates were asked, and candidate n is asked once the first
+    # n - ask_ahead + 1 are told, so every evaluator (serial, Ray with any
+    # number of workers) walks the same way for the same seed. 1 is strictly
+    # ask-score-tell; parallel workers need at least their number of calls in
+    # flight (workers x pipeline_depth), plus room for the cache hits waiting
+    # behind an evaluation.
+    ask_ahead: int = field(default=1, metadata=_range(1, 4096))
     checkpoint_every: int = field(default=25, metadata=_range(1))
     report_every: int = field(default=200, metadata=_range(1))
     mutation: MutationConfig = MutationConfig()

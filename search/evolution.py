@@ -104,6 +104,11 @@ class Evolution:
         self.best_at_told = 0
         self.restarts: list[Restart] = []
         self.pending: dict[int, Candidate] = {}
+        # Cache answers of pending candidates, as looked up when they were asked:
+        # with several candidates asked ahead, a hit waits for the older ones to
+        # be told, and a resume must not look it up again in a cache that has
+        # grown since (nor count the lookup twice).
+        self.answered: dict[int, Result] = {}
 
     # -- candidates -----------------------------------------------------------
 
@@ -188,6 +193,14 @@ class Evolution:
         """Whether `key` was evaluated already or is being evaluated now."""
         return self.cache.peek(key) is not None or any(c.key == key for c in self.pending.values())
 
+    def lookup(self, candidate: Candidate) -> Result | None:
+        """The cache's answer for a just-asked candidate (counted, and kept with
+        the candidate until it is told), or None when it must be evaluated."""
+        found = self.cached_result(candidate)
+        if found is not None:
+            self.answered[candidate.id] = found
+        return found
+
     def cached_result(self, candidate: Candidate) -> Result | None:
         """The cached result for `candidate`'s key, counting the hit or miss."""
         found = self.cache.get(candidate.key)
@@ -218,6 +231,7 @@ class Evolution:
             the restarts this result triggered (usually none).
         """
         self.pending.pop(candidate.id, None)
+        self.answered.pop(candidate.id, None)
         counters = self.counters
         counters.told += 1
         if result.cache_hit:
@@ -355,6 +369,7 @@ class Evolution:
             "best_at_told": self.best_at_told,
             "restarts": [asdict(r) for r in self.restarts],
             "pending": [candidate_to_dict(c) for c in self.pending.values()],
+            "answered": {str(i): answer_to_dict(r) for i, r in self.answered.items()},
         }
 
     @classmethod
@@ -381,6 +396,11 @@ class Evolution:
         evolution.pending = {
             c["id"]: candidate_from_dict(c) for c in state["pending"]
         }
+        # Checkpoints written before asking ahead existed hold no answers (every
+        # cache hit was told at once, so none was pending).
+        evolution.answered = {
+            int(i): answer_from_dict(a) for i, a in state.get("answered", {}).items()
+        }
         return evolution
 
 
@@ -406,6 +426,18 @@ def tuned_cache_entry(tuned: Program, result: Result, cache_key: str):
 
 def cache_value(result: Result) -> dict[str, Any]:
     return {"status": result.status, "fitness": result.fitness, "metrics": result.metrics}
+
+
+def answer_to_dict(result: Result) -> dict[str, Any]:
+    """A pending candidate's cache answer as checkpoint data (fitness exact)."""
+    return {"status": result.status, "fitness": exact(result.fitness), "metrics": result.metrics}
+
+
+def answer_from_dict(data: dict[str, Any]) -> Result:
+    return Result(
+        status=data["status"], fitness=from_exact(data["fitness"]),
+        metrics=dict(data["metrics"]), cache_hit=True,
+    )
 
 
 def candidate_to_dict(candidate: Candidate) -> dict[str, Any]:

@@ -84,7 +84,10 @@ class SearchRunner:
                 f"{store.dir}: {problem}; rebuilding the search state from {DB_FILE} "
                 f"({store.last_told()} told candidates)"
             )
+        # Submitted to the evaluator, result not collected yet.
         self.in_flight: dict[int, Candidate] = {}
+        # Collected results waiting for older candidates to be told first.
+        self.results: dict[int, Result] = {}
         self._stop = False
         self._seed_submitted = time.time()  # when the seed (and compiling) started
         self._last_report = time.time()
@@ -102,8 +105,7 @@ class SearchRunner:
                     self.announce_resume()
                     self.resubmit_pending()
                     while not self._stop and not self.done():
-                        self.fill()
-                        self.integrate(self.evaluator.collect())
+                        self.step()
                 except KeyboardInterrupt:
                     interrupted = True
                 except BaseException as exc:
@@ -166,28 +168,36 @@ class SearchRunner:
             )
 
     def resubmit_pending(self) -> None:
-        """Send out candidates that were asked but never told (in flight at the kill)."""
+        """Send out candidates that were asked but never told (in flight at the
+        kill); one the cache answered when it was asked keeps that answer."""
         for candidate in list(self.evolution.pending.values()):
-            self.submit(candidate)
+            if candidate.id not in self.evolution.answered:
+                self.submit(candidate)
 
     def done(self) -> bool:
         counters = self.evolution.counters
         return counters.generated >= self.config.max_candidates and not self.evolution.pending
 
+    def step(self) -> None:
+        """Ask ahead, then tell the oldest pending candidate if its result is in,
+        else wait for results. One tell per step, and asks after every tell, is
+        what makes the schedule independent of the evaluator (`ask_ahead`)."""
+        self.fill()
+        if not self.tell_oldest():
+            self.collect()
+
     def fill(self) -> None:
-        """Ask until the evaluator is full, telling cache hits at once."""
+        """Ask until `ask_ahead` candidates are pending (cache hits included)."""
         evolution = self.evolution
         while (
-            len(self.in_flight) < self.evaluator.capacity
+            len(evolution.pending) < self.config.ask_ahead
             and evolution.counters.generated < self.config.max_candidates
             and not self._stop
         ):
             if evolution.counters.told == 0 and evolution.counters.generated > 0:
                 return  # the seed is being scored; nothing to select parents from yet
             candidate, cached = self.ask()
-            if cached is not None:
-                self.tell(candidate, cached)
-            else:
+            if cached is None:
                 self.submit(candidate)
 
     def ask(self) -> tuple[Candidate, Result | None]:
@@ -199,7 +209,7 @@ class SearchRunner:
             candidate, invalid = evolution.ask()
             for child in invalid:
                 self.store.record_invalid(child)
-        return candidate, evolution.cached_result(candidate)
+        return candidate, evolution.lookup(candidate)
 
     def submit(self, candidate: Candidate) -> None:
         if candidate.mutation == "seed":
@@ -212,10 +222,23 @@ class SearchRunner:
         self.in_flight[candidate.id] = candidate
         self.evaluator.submit(candidate)
 
-    def integrate(self, results: list[tuple[Candidate, Result]]) -> None:
-        for candidate, result in results:
+    def collect(self) -> None:
+        """Wait for results and keep them until their candidates' turn to be told."""
+        for candidate, result in self.evaluator.collect():
             self.in_flight.pop(candidate.id, None)
-            self.tell(candidate, result)
+            self.results[candidate.id] = result
+
+    def tell_oldest(self) -> bool:
+        """Tell the oldest pending candidate if its result (or cache answer) is in."""
+        evolution = self.evolution
+        if not evolution.pending:
+            return False
+        oldest = next(iter(evolution.pending.values()))  # dicts keep ask order
+        result = self.results.pop(oldest.id, None) or evolution.answered.get(oldest.id)
+        if result is None:
+            return False
+        self.tell(oldest, result)
+        return True
 
     def tell(self, candidate: Candidate, result: Result, record: bool = True) -> None:
         evolution = self.evolution
