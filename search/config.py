@@ -60,6 +60,12 @@ class MutationConfig:
     const_arg_prob: float = field(default=0.3, metadata=_range(0, 1))
     # Re-mutations of one parent before giving up and drawing another parent.
     max_attempts: int = field(default=100, metadata=_range(1))
+    # A child that behaves exactly as its parent (same cache key: most edits of
+    # dead statements) is re-drawn up to this many times per child, and counted,
+    # never scored; after that it is kept, so dead code still drifts and can
+    # become scaffolding. Duplication's exact twins are exempt. 0 keeps every
+    # neutral child (answered from the cache at its parent's fitness).
+    neutral_redraws: int = field(default=0, metadata=_range(0, 1000))
 
 
 @dataclass(frozen=True)

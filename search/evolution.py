@@ -71,6 +71,7 @@ class Counters:
     cache_hits: int = 0  # candidates answered from the cache
     invalid: int = 0  # children rejected by abstract execution
     duplicates_skipped: int = 0  # children re-mutated under `require_new`
+    neutral_redrawn: int = 0  # children re-mutated for behaving as their parent
     failed: int = 0  # evaluations with a failure status
     told: int = 0  # results integrated into the population
     redundant_sum: float = 0.0  # sum of redundant-statement fractions over candidates
@@ -109,6 +110,9 @@ class Evolution:
         # be told, and a resume must not look it up again in a cache that has
         # grown since (nor count the lookup twice).
         self.answered: dict[int, Result] = {}
+        # Cache keys of parents as they are kept (tuned constants written in);
+        # a member's program never changes, so a key once computed stays right.
+        self._parent_keys: dict[int, str] = {}
 
     # -- candidates -----------------------------------------------------------
 
@@ -165,13 +169,21 @@ class Evolution:
 
     def _child_context(self, parent_id: int, invalid: list[InvalidChild]) -> ChildContext:
         """Children of `parent_id` become candidates; invalid ones are numbered and
-        collected in `invalid`; under `require_new` a known child is re-drawn."""
+        collected in `invalid`; under `require_new` a known child is re-drawn, and
+        with `mutation.neutral_redraws` a neutral one (see `_is_neutral`)."""
+        redraws = self.config.mutation.neutral_redraws
+        neutral_left = [redraws]
 
         def accept(child: Program, name: str, attempt: int) -> Candidate | None:
             candidate = self.make_candidate(child, parent_id, name, attempt)
             if self.config.require_new and self.is_known(candidate.key):
                 self.counters.duplicates_skipped += 1
                 self.next_id -= 1  # the id was never handed out
+                return None
+            if neutral_left[0] and self._is_neutral(candidate, parent_id):
+                neutral_left[0] -= 1
+                self.counters.neutral_redrawn += 1
+                self.next_id -= 1
                 return None
             return candidate
 
@@ -183,6 +195,21 @@ class Evolution:
         return ChildContext(
             self.context, self.weights, self.config.mutation.max_attempts, accept, on_invalid
         )
+
+    def _is_neutral(self, candidate: Candidate, parent_id: int) -> bool:
+        """Whether a child behaves exactly as its parent (the same cache key): an
+        edit of dead code, say, which the cache would answer at the parent's
+        fitness. Duplication is exempt: its exact copies are neutral on purpose
+        (twins for later children to pull apart, `search.mutation`)."""
+        if candidate.mutation == "duplicate":
+            return False
+        key = self._parent_keys.get(parent_id)
+        if key is None:
+            if len(self._parent_keys) > 4096:
+                self._parent_keys.clear()
+            key = program_key(self.programs[parent_id], self.config.cache_key)
+            self._parent_keys[parent_id] = key
+        return candidate.key == key
 
     def _asked(self, candidate: Candidate) -> None:
         self.counters.generated += 1
@@ -323,6 +350,7 @@ class Evolution:
         self.population = deque([member] * self.config.population)
         if source == "seed":
             self.programs[0] = self._inherited_seed()
+            self._parent_keys.pop(0, None)  # the seed is now kept tuned
         self._forget_unreferenced()
         restart = Restart(self.counters.told, source, member.candidate_id)
         self.restarts.append(restart)

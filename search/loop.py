@@ -86,6 +86,13 @@ class SearchRunner:
             )
         # Submitted to the evaluator, result not collected yet.
         self.in_flight: dict[int, Candidate] = {}
+        if evaluator.capacity > config.ask_ahead:
+            self.notify(
+                f"note: ask_ahead is {config.ask_ahead}, so at most {config.ask_ahead} "
+                f"candidate{'s' * (config.ask_ahead != 1)} can be scored at once, while "
+                f"the evaluator takes {evaluator.capacity}; set ask_ahead="
+                f"{2 * evaluator.capacity} to keep its workers busy (a different walk)"
+            )
         # Collected results waiting for older candidates to be told first.
         self.results: dict[int, Result] = {}
         self._stop = False
@@ -124,7 +131,11 @@ class SearchRunner:
         """Checkpoint, record the session's wall time and write the report."""
         self.checkpoint()
         wall_s = time.time() - started
-        self.store.record_event("session", self.evolution.counters.told, {"wall_s": wall_s})
+        counters = self.evolution.counters
+        self.store.record_event(
+            "session", counters.told,
+            {"wall_s": wall_s, "neutral_redrawn": counters.neutral_redrawn},
+        )
         write_report(self.store, self.config.population)
         return wall_s
 

@@ -248,7 +248,12 @@ def _thread_env(cpus: float) -> dict[str, str]:
 
 @ray.remote
 class ScoringWorker:
-    """A Ray actor that compiles a scorer once and scores programs sent as text."""
+    """A Ray actor that compiles a scorer once and scores programs sent as text.
+
+    It also keeps time: seconds parsing and scoring since the last `stats()`, so
+    the overhead benchmark can split a candidate's cost on Ray into the worker's
+    own work and everything around the call.
+    """
 
     def __init__(self, spec: ScorerSpec, name: str):
         from search.scoring import build_scorer
@@ -257,6 +262,7 @@ class ScoringWorker:
         self.node = ray.get_runtime_context().get_node_id()
         self.spec = spec
         self.scorers = {spec: build_scorer(spec)}
+        self._times = {"calls": 0, "parse_s": 0.0, "score_s": 0.0}
 
     def score(self, text: str, spec: ScorerSpec | None = None) -> Result:
         from dsl.parser import parse
@@ -265,7 +271,20 @@ class ScoringWorker:
         spec = spec or self.spec
         if spec not in self.scorers:
             self.scorers[spec] = build_scorer(spec)
-        return score(self.scorers[spec], parse(text), worker=self.name, node=self.node)
+        started = time.perf_counter()
+        program = parse(text)
+        parsed = time.perf_counter()
+        result = score(self.scorers[spec], program, worker=self.name, node=self.node)
+        times = self._times
+        times["calls"] += 1
+        times["parse_s"] += parsed - started
+        times["score_s"] += time.perf_counter() - parsed
+        return result
+
+    def stats(self) -> dict:
+        """Calls, parse and score seconds since the last call (then reset)."""
+        times, self._times = self._times, {"calls": 0, "parse_s": 0.0, "score_s": 0.0}
+        return times
 
     def pid(self) -> int:
         return os.getpid()
@@ -385,6 +404,10 @@ class RayEvaluator:
             )
         self.queue.insert(0, (candidate, spec))
         return None
+
+    def worker_stats(self) -> list[dict]:
+        """Each live worker's `ScoringWorker.stats()` (calls and seconds, then reset)."""
+        return ray.get([s.worker.stats.remote() for s in self.slots])
 
     def worker_pids(self) -> list[int]:
         """Process ids of the live workers (for fault-injection tests)."""

@@ -21,14 +21,15 @@ PARTS = {
     "tasks": ("search.bench.tasks", "measure_task_costs"),
     "search": ("search.bench.search_loop", "measure_search"),
     "ray": ("search.bench.ray_scaling", "measure_ray"),
+    "driver": ("search.bench.driver", "measure_driver"),
 }
 
 #: Arguments of a part under `--quick`.
-QUICK = {"search": {"num_candidates": 30}}
+QUICK = {"search": {"num_candidates": 30}, "driver": {"num_candidates": 200, "workers": 4}}
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("bench", help="measure speed: executor, analysis, tasks, search, Ray")
+    p = subparsers.add_parser("bench", help="measure speed: executor, analysis, tasks, search, Ray, driver")
     p.add_argument("--json", action="store_true", help="print all figures as one JSON object")
     p.add_argument(
         "--only", default=",".join(PARTS),

@@ -4,7 +4,16 @@ The same fixed list of candidates (valid mutants of AdamW) is scored three ways
 in one run: in this process, on one Ray worker, and on two Ray workers, each
 after its workers have compiled. Reports candidates per second, the 2-worker
 speedup, and the per-candidate overhead of the Ray path as a fraction of an
-in-process evaluation.
+in-process evaluation, split into its parts (one worker, timed by the worker
+itself):
+
+- `ray_overhead_worker_scoring`: the worker's own scoring against the same
+  scoring in this process (thread settings, a process of its own);
+- `ray_overhead_parse`: parsing the program text the worker is sent;
+- `ray_overhead_call`: everything else, the remote call around the work
+  (argument and result serialization, scheduling, the driver's submit and wait).
+
+The parts add up to `ray_overhead_fraction`.
 """
 
 from __future__ import annotations
@@ -39,7 +48,9 @@ def _ok():
     return Result("ok", 0.0)
 
 
-def _time_ray(spec, candidates, workers: int) -> float:
+def _time_ray(spec, candidates, workers: int) -> tuple[float, list[dict]]:
+    """Seconds to score `candidates` on `workers` warm workers, and the workers'
+    own timings of that work."""
     from search.ray_evaluator import RayEvaluator
 
     evaluator = RayEvaluator(spec, EvaluatorConfig(kind="ray", workers=workers))
@@ -51,13 +62,15 @@ def _time_ray(spec, candidates, workers: int) -> float:
         done = 0
         while done < len(warm):
             done += len(evaluator.collect())
+        evaluator.worker_stats()  # reset: the timed work only
         started = time.perf_counter()
         for c in candidates:
             evaluator.submit(c)
         done = 0
         while done < len(candidates):
             done += len(evaluator.collect())
-        return time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        return seconds, evaluator.worker_stats()
     finally:
         evaluator.close()
 
@@ -71,10 +84,12 @@ def measure_ray(num_candidates: int = 60, task: str = "heavy-tail-regression") -
     for c in candidates:
         scorer.score(c.program)
     local_s = time.perf_counter() - started
-    one = _time_ray(spec, candidates, 1)
-    two = _time_ray(spec, candidates, 2)
+    one, (stats,) = _time_ray(spec, candidates, 1)
+    two, _ = _time_ray(spec, candidates, 2)
     per_local = local_s / num_candidates
     per_one = one / num_candidates
+    per_parse = stats["parse_s"] / stats["calls"]
+    per_score = stats["score_s"] / stats["calls"]
     return {
         "ray_task": task,
         "in_process_eval_s": per_local,
@@ -82,4 +97,8 @@ def measure_ray(num_candidates: int = 60, task: str = "heavy-tail-regression") -
         "ray_2_workers_candidates_per_s": num_candidates / two,
         "ray_speedup_2_workers": one / two,
         "ray_overhead_fraction": float(np.clip((per_one - per_local) / per_local, -1, None)),
+        "ray_overhead_worker_scoring": (per_score - per_local) / per_local,
+        "ray_overhead_parse": per_parse / per_local,
+        "ray_overhead_call": (per_one - per_score - per_parse) / per_local,
+        "ray_worker_eval_s": per_score,
     }
