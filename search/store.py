@@ -428,6 +428,14 @@ class RunStore:
         ).fetchall()
         return [(from_nullable(f), hit, n, live) for f, hit, n, live in rows]
 
+    def mutation_outcomes(self) -> list[tuple[str, int, int, int]]:
+        """(mutation, children, invalid children, cache hits) per mutation, over
+        every generated child (the seed left out)."""
+        return self.db.execute(
+            "SELECT mutation, COUNT(*), SUM(valid = 0), SUM(COALESCE(cache_hit, 0))"
+            " FROM candidates WHERE mutation != 'seed' GROUP BY mutation ORDER BY mutation"
+        ).fetchall()
+
     def told_ok(self) -> list[tuple[int, str, int, float, str]]:
         """(id, program text, told_seq, seconds of search up to it, cache key) of
         every successfully evaluated told row, in told order.

@@ -52,6 +52,35 @@ def run_summary(store: RunStore) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class MutationYield:
+    """What one mutation's children came to: valid children split into new
+    behaviours (evaluated) and cache hits (a behaviour already scored, most often
+    the parent's own), and the invalid children abstract execution threw away."""
+
+    mutation: str
+    valid: int
+    invalid: int
+    cache_hits: int
+
+    @property
+    def new(self) -> int:
+        return self.valid - self.cache_hits
+
+    @property
+    def new_share(self) -> float:
+        """New behaviours per valid child."""
+        return self.new / self.valid if self.valid else 0.0
+
+
+def mutation_yields(store: RunStore) -> list[MutationYield]:
+    """Per mutation, how many of its children were new behaviours."""
+    return [
+        MutationYield(name, children - invalid, invalid, hits)
+        for name, children, invalid, hits in store.mutation_outcomes()
+    ]
+
+
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 

@@ -102,3 +102,22 @@ def test_the_parent_key_follows_the_kept_seed_after_a_restart():
     evolution._restart("seed", evolution.population[0])
     assert 0 not in evolution._parent_keys
     assert isinstance(evolution.programs[0], Program)
+
+
+def test_a_run_s_mutation_yields_count_every_child_and_rise_with_re_draws(tmp_path):
+    from search.store import RunStore
+    from search.summary import mutation_yields
+    from tests.search.test_search_loop import run
+
+    shares = {}
+    for redraws in (0, 5):
+        outcome, _, _ = run(tmp_path, f"r{redraws}", mutation={"neutral_redraws": redraws})
+        store = RunStore(tmp_path / f"r{redraws}")
+        yields = mutation_yields(store)
+        store.close()
+        assert {y.mutation for y in yields} <= {"insert", "delete", "modify"}
+        assert sum(y.valid for y in yields) == outcome.generated - 1  # the seed is no child
+        assert sum(y.invalid for y in yields) == outcome.invalid
+        assert sum(y.cache_hits for y in yields) == outcome.cache_hits
+        shares[redraws] = sum(y.new for y in yields) / sum(y.valid for y in yields)
+    assert shares[5] > shares[0]
