@@ -61,7 +61,8 @@ class MutationConfig:
     # Re-mutations of one parent before giving up and drawing another parent.
     max_attempts: int = field(default=100, metadata=_range(1))
     # A child that behaves exactly as its parent (same cache key: most edits of
-    # dead statements) is re-drawn up to this many times per child, and counted,
+    # dead statements) is re-drawn, by the same mutation so the weights still
+    # give the mix of edits, up to this many times per child, and counted,
     # never scored; after that it is kept, so dead code still drifts and can
     # become scaffolding. Duplication's exact twins are exempt. 0 keeps every
     # neutral child (answered from the cache at its parent's fitness).

@@ -32,6 +32,7 @@ from proxy_tasks.floats import exact, from_exact
 from search.cache import EvaluationCache
 from search.config import SearchConfig
 from search.proposal import (
+    REDRAW_SAME,
     ChildContext,
     check_child,
     mutation_context,
@@ -184,7 +185,7 @@ class Evolution:
                 neutral_left[0] -= 1
                 self.counters.neutral_redrawn += 1
                 self.next_id -= 1
-                return None
+                return REDRAW_SAME  # the same kind of edit, elsewhere
             return candidate
 
         def on_invalid(child: Program, name: str, reason: str) -> None:

@@ -21,8 +21,14 @@ from search.config import SearchConfig
 from search.mutation import MUTATIONS, MutationContext, choose_mutation
 
 #: `accept(child, mutation_name, attempt)`: what the caller keeps of a valid
-#: child; raises InvalidProgram for an invalid one; None skips it (no record).
+#: child; raises InvalidProgram for an invalid one; None skips it (no record);
+#: `REDRAW_SAME` skips it and draws the next child with the same mutation.
 Accept = Callable[[Program, str, int], Any]
+
+#: What `accept` returns to have the next attempt use the same mutation (a
+#: neutral child is re-drawn as its own kind, so re-draws keep the mix of
+#: mutations the config weights).
+REDRAW_SAME = object()
 
 
 @dataclass(frozen=True)
@@ -67,8 +73,10 @@ def propose_valid_child(
     accept = context.accept or (
         lambda child, name, attempt: check_child(child, context.mutation.max_length)
     )
+    same = None  # the mutation to repeat, after a REDRAW_SAME
     for attempt in range(1, context.max_attempts + 1):
-        name = choose_mutation(rng, context.weights)
+        name = same or choose_mutation(rng, context.weights)
+        same = None
         child = MUTATIONS[name](rng, parent, context.mutation)
         if child is None:  # e.g. an insertion at the length limit
             continue
@@ -77,6 +85,9 @@ def propose_valid_child(
         except InvalidProgram as exc:
             if context.on_invalid is not None:
                 context.on_invalid(child, name, str(exc))
+            continue
+        if accepted is REDRAW_SAME:
+            same = name
             continue
         if accepted is None:
             continue

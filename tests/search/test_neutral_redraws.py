@@ -121,3 +121,45 @@ def test_a_run_s_mutation_yields_count_every_child_and_rise_with_re_draws(tmp_pa
         assert sum(y.cache_hits for y in yields) == outcome.cache_hits
         shares[redraws] = sum(y.new for y in yields) / sum(y.valid for y in yields)
     assert shares[5] > shares[0]
+
+
+def test_a_neutral_child_is_re_drawn_by_the_same_mutation():
+    import numpy as np
+
+    from dsl.parser import parse
+    from search.proposal import REDRAW_SAME, ChildContext, propose_valid_child
+    from search.mutation import MutationContext
+
+    seen = []
+
+    def accept(child, name, attempt):
+        seen.append(name)
+        return REDRAW_SAME if attempt < 4 else child
+
+    weights = {"insert": 1.0, "delete": 1.0, "modify": 1.0}
+    context = ChildContext(MutationContext(max_length=20), weights, 50, accept)
+    proposal = propose_valid_child(parse(ADAMW_WITH_DEAD_CODE), np.random.default_rng(0), context)
+    assert proposal is not None and proposal.attempt == 4
+    assert len(set(seen)) == 1, f"every re-draw repeats the first mutation: {seen}"
+
+
+def test_re_draws_keep_the_configured_mix_of_mutations():
+    from collections import Counter
+
+    from dsl.parser import parse
+
+    def mix(redraws):
+        evolution = make(population=4, tournament=2, **{"mutation": {
+            "neutral_redraws": redraws, "insert": 1.0, "delete": 1.0, "modify": 2.0}})
+        evolution.seed_program = parse(ADAMW_WITH_DEAD_CODE)
+        started(evolution)
+        kinds = Counter()
+        for _ in range(600):
+            child, _ = evolution.ask()
+            evolution.pending.clear()
+            kinds[child.mutation] += 1
+        return {k: v / 600 for k, v in kinds.items()}
+
+    without, with_redraws = mix(0), mix(5)
+    for kind in ("insert", "delete", "modify"):
+        assert abs(with_redraws[kind] - without[kind]) < 0.08, (kind, without, with_redraws)
