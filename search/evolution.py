@@ -117,11 +117,19 @@ class Evolution:
 
     # -- candidates -----------------------------------------------------------
 
-    def make_candidate(self, program: Program, parent_id, mutation: str, attempts=1) -> Candidate:
-        """Analyse `program` into a candidate with the next id (raises InvalidProgram)."""
+    def make_candidate(
+        self, program: Program, parent_id, mutation: str, attempts=1, unless_hash=None
+    ) -> Candidate | None:
+        """Analyse `program` into a candidate with the next id (raises InvalidProgram).
+
+        Returns None, before the fingerprint (the dearer key) is computed and
+        without using an id, if the program's semantic hash is `unless_hash`.
+        """
         facts = check_child(program, self.config.max_length, self.config.tasks.executor_length)
         # `analyze` has checked the program; skip the keys' own re-check.
         program_hash = semantic_hash_unchecked(program)
+        if program_hash == unless_hash:
+            return None
         program_fingerprint = fingerprint_unchecked(program)
         key = self._cache_key(program_hash, program_fingerprint)
         candidate = Candidate(
@@ -171,21 +179,27 @@ class Evolution:
     def _child_context(self, parent_id: int, invalid: list[InvalidChild]) -> ChildContext:
         """Children of `parent_id` become candidates; invalid ones are numbered and
         collected in `invalid`; under `require_new` a known child is re-drawn, and
-        with `mutation.neutral_redraws` a neutral one (see `_is_neutral`)."""
+        with `mutation.neutral_redraws` a neutral one (see `_parent_keys_of`)."""
         redraws = self.config.mutation.neutral_redraws
         neutral_left = [redraws]
 
         def accept(child: Program, name: str, attempt: int) -> Candidate | None:
-            candidate = self.make_candidate(child, parent_id, name, attempt)
+            # Neutral children are spotted by the parent's semantic hash first (an
+            # edit of dead code keeps it), before the fingerprint is computed.
+            parent = self._parent_keys_of(parent_id) if (
+                neutral_left[0] and name != "duplicate") else None
+            candidate = self.make_candidate(
+                child, parent_id, name, attempt, unless_hash=parent and parent[0])
+            if candidate is None or (parent and candidate.key == parent[1]):
+                if candidate is not None:
+                    self.next_id -= 1  # the id was never handed out
+                neutral_left[0] -= 1
+                self.counters.neutral_redrawn += 1
+                return REDRAW_SAME  # the same kind of edit, elsewhere
             if self.config.require_new and self.is_known(candidate.key):
                 self.counters.duplicates_skipped += 1
                 self.next_id -= 1  # the id was never handed out
                 return None
-            if neutral_left[0] and self._is_neutral(candidate, parent_id):
-                neutral_left[0] -= 1
-                self.counters.neutral_redrawn += 1
-                self.next_id -= 1
-                return REDRAW_SAME  # the same kind of edit, elsewhere
             return candidate
 
         def on_invalid(child: Program, name: str, reason: str) -> None:
@@ -197,20 +211,21 @@ class Evolution:
             self.context, self.weights, self.config.mutation.max_attempts, accept, on_invalid
         )
 
-    def _is_neutral(self, candidate: Candidate, parent_id: int) -> bool:
-        """Whether a child behaves exactly as its parent (the same cache key): an
-        edit of dead code, say, which the cache would answer at the parent's
-        fitness. Duplication is exempt: its exact copies are neutral on purpose
-        (twins for later children to pull apart, `search.mutation`)."""
-        if candidate.mutation == "duplicate":
-            return False
-        key = self._parent_keys.get(parent_id)
-        if key is None:
+    def _parent_keys_of(self, parent_id: int) -> tuple[str, str]:
+        """(semantic hash, cache key) of a parent as it is kept (tuned constants
+        written in): a child with either behaves exactly as its parent, a
+        neutral child, which the cache would answer at the parent's fitness
+        (most edits of dead code). Duplication's children are never asked about:
+        its exact copies are neutral on purpose (twins for later children to pull
+        apart, `search.mutation`)."""
+        keys = self._parent_keys.get(parent_id)
+        if keys is None:
             if len(self._parent_keys) > 4096:
                 self._parent_keys.clear()
-            key = program_key(self.programs[parent_id], self.config.cache_key)
-            self._parent_keys[parent_id] = key
-        return candidate.key == key
+            program = self.programs[parent_id]
+            keys = (semantic_hash_unchecked(program), program_key(program, self.config.cache_key))
+            self._parent_keys[parent_id] = keys
+        return keys
 
     def _asked(self, candidate: Candidate) -> None:
         self.counters.generated += 1

@@ -98,7 +98,7 @@ def test_a_search_with_re_draws_is_deterministic_and_resumes_from_its_state():
 
 def test_the_parent_key_follows_the_kept_seed_after_a_restart():
     evolution = started(make(mutation={"neutral_redraws": 3}))
-    evolution._parent_keys[0] = "stale"
+    evolution._parent_keys[0] = ("stale", "stale")
     evolution._restart("seed", evolution.population[0])
     assert 0 not in evolution._parent_keys
     assert isinstance(evolution.programs[0], Program)
