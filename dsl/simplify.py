@@ -5,18 +5,21 @@ turn Program 4 into Lion (Chen et al. 2023, Sec. 3.2 and Appendix): drop dead
 code (including state writes the next step overwrites), fold constants, drop
 no-ops, merge common subexpressions, apply the algebraic rewrites of
 `dsl.rewrites` (`m / sqrt(m * m)` -> `sign(m)`, positive scalings before a
-`sign`, two chained interps -> one), and print the result in a canonical form:
-fresh variable names in a fixed order, so programs that simplify to the same
-computation print the same text.
+`sign`, two chained interps -> one, a mix written out -> an interp, negations
+that cancel), and print the result in a canonical form: fresh variable names in
+a fixed order, so programs that simplify to the same computation print the same
+text.
 
 How: the live statements are symbolically executed into a `dsl.graph.Graph`,
 whose hash-consing does the merging and whose `apply` hook does the rewriting.
 The state slots are placeholders P0 and P1; afterwards a slot is kept only if
-the update still depends on it (across steps), and a slot whose next value is
-its own old value (or that is never written) is zero forever: it becomes a zero
-leaf, printed as a slot the result never writes. Slots are internal,
-so the printed program keeps a single state in `m`, and with two states picks
-the assignment to m and v whose digest is smaller. The graph is then printed
+the update still depends on it (across steps), and a slot that is never written,
+or whose next value is zero whenever it (and the other such slots) is zero
+(`m = m * 0.9`), is zero forever: it becomes a zero leaf, printed as a slot the
+result never writes, which the rewrites then fold (`x * 0`, `sign(0)`). Slots
+are internal, so the printed program keeps a single state in `m` whichever slot
+held it, and with two states picks the assignment to m and v whose digest is
+smaller. The graph is then printed
 back as statements (`_Emitter`).
 
 Semantics: the result gives the same updates as the input wherever the numeric
@@ -33,7 +36,7 @@ from dsl.graph import ZERO, Graph
 from dsl.hashing import ABSENT
 from dsl.ops import OPS, Kind, OpRegistry
 from dsl.program import STATE_SLOTS, Const, Program, Statement, Var
-from dsl.rewrites import rewrite
+from dsl.rewrites import rewrite, rewrite_keeping_negations
 
 _PLACEHOLDERS = ("P0", "P1")
 #: Leaf name of a slot whose value no longer matters (never printed).
@@ -49,33 +52,49 @@ def simplify(program: Program, ops: OpRegistry = OPS) -> Program:
     check(program, ops=ops)
     live, used = liveness(program)
     body = [st for st, keep in zip(program.statements, live) if keep]
-    written = {st.target for st in body}
-    stateful = [s for s in used if s in written]
-    zero = {s for s in used if s not in written}
-    while True:
-        graph, outputs = _build(body, stateful, zero, ops)
-        kept, now_zero = _effective_state(graph, outputs, stateful)
-        if kept == stateful:
-            break
-        stateful, zero = kept, zero | now_zero
-    if len(stateful) == 2:
-        swapped = stateful[::-1]
-        other = _build(body, swapped, zero, ops)
-        if _outputs_digest(*other) < _outputs_digest(graph, outputs):
-            stateful, (graph, outputs) = swapped, other
-    result = _Emitter(graph, outputs).emit()
+    result = _canonical(body, used, ops, rewrite)
+    if len(result) > len(body):
+        # Moving a negation outwards builds two nodes, which costs a statement
+        # where the node it leaves is shared, or where it makes a read of a
+        # slot's old value wait for the slot's new one (`-m * m'` then needs a
+        # copy): keep the negations where they are instead.
+        result = _canonical(body, used, ops, rewrite_keeping_negations)
     check(result, ops=ops)  # a failure here is a simplifier bug, not bad input
     return result
 
 
-def _build(body, stateful: list[str], zero: set[str], ops: OpRegistry):
+def _canonical(body, used: tuple[str, ...], ops: OpRegistry, rules) -> Program:
+    """The live `body` rewritten with `rules` and printed canonically."""
+    written = {st.target for st in body}
+    stateful = [s for s in used if s in written]
+    zero = {s for s in used if s not in written}
+    while True:
+        graph, outputs = _build(body, stateful, zero, ops, rules)
+        kept, now_zero = _effective_state(graph, outputs, stateful)
+        forever = _zero_forever(body, kept, zero | now_zero, ops, rules)
+        kept = [s for s in kept if s not in forever]
+        if kept == stateful:
+            break
+        stateful, zero = kept, zero | now_zero | forever
+    if len(stateful) == 2:
+        swapped = stateful[::-1]
+        other = _build(body, swapped, zero, ops, rules)
+        if _outputs_digest(*other) < _outputs_digest(graph, outputs):
+            stateful, (graph, outputs) = swapped, other
+    return _Emitter(graph, outputs).emit()
+
+
+def _build(
+    body, stateful: list[str], zero: set[str], ops: OpRegistry, rules, report=()
+):
     """The rewritten graph of one step; `stateful[i]` plays placeholder P_i.
 
     Returns:
         (graph, outputs) with outputs mapping "update" and each placeholder in use
-        to its node at the end of the step.
+        to its node at the end of the step, and each slot in `report` to its next
+        value.
     """
-    graph = Graph(rewrite, ops)
+    graph = Graph(rules, ops)
     env = {name: graph.leaf(name, Kind.TENSOR) for name in ("w", "g")}
     env["lr"] = graph.leaf("lr", Kind.SCALAR)
     for slot in STATE_SLOTS:
@@ -97,6 +116,8 @@ def _build(body, stateful: list[str], zero: set[str], ops: OpRegistry):
     outputs = {"update": env["update"]}
     for index, slot in enumerate(stateful):
         outputs[_PLACEHOLDERS[index]] = env[slot]
+    for slot in report:
+        outputs[slot] = env[slot]
     return graph, outputs
 
 
@@ -129,6 +150,29 @@ def _effective_state(graph: Graph, outputs, stateful: list[str]):
     # Rebuilding with a newly zero slot as the zero leaf may enable more
     # rewrites (x + 0 -> x) and so drop more state: the caller loops.
     return kept, zero
+
+
+def _zero_forever(
+    body, stateful: list[str], zero: set[str], ops: OpRegistry, rules
+) -> set[str]:
+    """The slots among `stateful` that never leave their initial zero.
+
+    A set Z of slots stays zero if, with every slot of Z zero, each one's next
+    value is zero again (induction over steps from the zero start): `m = m * 0.5`,
+    or two slots that only feed each other. The largest such set is found by
+    assuming all, then dropping the slots whose next value is not zero.
+    """
+    candidates = set(stateful)
+    while candidates:
+        rest = [s for s in stateful if s not in candidates]
+        graph, env = _build(
+            body, rest, zero | candidates, ops, rules, report=candidates
+        )
+        stays = {s for s in candidates if graph[env[s]].name == ZERO}
+        if stays == candidates:
+            return stays
+        candidates = stays
+    return set()
 
 
 def _outputs_digest(graph: Graph, outputs) -> tuple[bytes, ...]:

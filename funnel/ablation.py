@@ -39,6 +39,7 @@ from dsl.analysis import InvalidProgram, check
 from dsl.program import Const, Program, Statement, Var
 from dsl.simplify import simplify
 from proxy_tasks.floats import nullable
+from search.progress import Pace
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ def ablate(
     rng: np.random.Generator | None = None,
     log: Callable[[str], None] | None = None,
     progress: Callable[[str], None] | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> AblationResult:
     """Statically simplify `program`, then greedily remove statements of little effect.
 
@@ -176,7 +178,10 @@ def ablate(
         rng: randomness for the tuning phase (required if tune_rounds > 0).
         log: called with a line per kept removal.
         progress: called with a line per slow step (the first scoring, which
-            compiles the task; each round of removals; the tuning phase).
+            compiles the task; each round of removals; the tuning phase) and,
+            within a round or the tuning, at a steady pace (every 10 s or tenth
+            of the round, `search.progress.Pace`).
+        clock: seconds, for the elapsed times and the pace.
 
     Raises:
         InvalidProgram: `program` is not valid.
@@ -188,7 +193,7 @@ def ablate(
         raise ValueError("tune_rounds > 0 needs an rng")
     check(program)
     say = progress or (lambda line: None)
-    started = time.perf_counter()
+    started = clock()
     static = simplify(program)
     say(f"ablation: scoring the {len(static)}-statement program on {task or 'the task'} "
         "(the first score compiles the task)...")
@@ -202,14 +207,18 @@ def ablate(
     while True:
         rounds += 1
         say(f"ablation round {rounds}: trying a removal of each of {len(current)} statements "
-            f"[{time.perf_counter() - started:.0f} s]")
+            f"[{clock() - started:.0f} s]")
         costs = {}
         best = None
-        for statement, replacement, child in removals(current):
-            if child == current:
-                continue  # a bypass the static simplifier undoes changes nothing
+        # A bypass the static simplifier undoes changes nothing.
+        tries = [r for r in removals(current) if r[2] != current]
+        pace = Pace(len(tries), clock=clock)
+        for done, (statement, replacement, child) in enumerate(tries, start=1):
             fitness = score(child)
             evaluations += 1
+            if done < len(tries) and pace.due(done):
+                say(f"  ablation round {rounds}: {done}/{len(tries)} removals scored "
+                    f"[{clock() - started:.0f} s]")
             cost = _cost(original, fitness)
             costs[statement] = min(costs.get(statement, math.inf), cost, key=abs)
             if abs(cost) <= tolerance and (best is None or abs(cost) < abs(best[0])):
@@ -224,9 +233,16 @@ def ablate(
                 f"fitness {fitness:.4f}, cost {cost:+.4f}")
         current, current_fitness = child, fitness
     if tune_rounds:
-        say(f"ablation: {tune_rounds} tuning rounds [{time.perf_counter() - started:.0f} s]")
+        say(f"ablation: {tune_rounds} tuning rounds [{clock() - started:.0f} s]")
+        pace = Pace(tune_rounds, clock=clock)
+
+        def report(done: int) -> None:
+            if done < tune_rounds and pace.due(done):
+                say(f"  ablation tuning: {done}/{tune_rounds} rounds "
+                    f"[{clock() - started:.0f} s]")
+
         current, current_fitness, tuned, spent = _tune(
-            current, current_fitness, score, floor, tune_rounds, rng, original
+            current, current_fitness, score, floor, tune_rounds, rng, original, report
         )
         kept_removals += tuned
         evaluations += spent
@@ -262,8 +278,9 @@ def removal_costs(
     return costs, spent
 
 
-def _tune(program, fitness, score, floor, rounds, rng, original):
-    """Evolution with insertions off: deletions and modifications, no-worse kept."""
+def _tune(program, fitness, score, floor, rounds, rng, original, report=None):
+    """Evolution with insertions off: deletions and modifications, no-worse kept
+    (`report(rounds done)` after each round)."""
     from search.mutation import MutationContext
     from search.proposal import ChildContext, propose_valid_child
 
@@ -272,25 +289,26 @@ def _tune(program, fitness, score, floor, rounds, rng, original):
         return None if len(child) > len(program) or child == program else child
 
     changes, spent = [], 0
-    for _ in range(rounds):
+    for done in range(1, rounds + 1):
         # One draw per round, deletions and modifications equally likely.
         context = ChildContext(
             MutationContext(max_length=max(len(program), 1)),
             {"delete": 1.0, "modify": 1.0}, max_attempts=1, accept=accept,
         )
         proposal = propose_valid_child(program, rng, context)
-        if proposal is None:
-            continue
-        name, child = proposal.mutation, proposal.accepted
-        child_fitness = score(child)
-        spent += 1
-        if child_fitness >= max(fitness, floor) or (
-            len(child) < len(program) and child_fitness >= floor
-        ):
-            if len(child) < len(program):
-                changes.append(Removal(f"({name})", "", child_fitness, original - child_fitness,
-                                       "tune"))
-            program, fitness = child, child_fitness
+        if proposal is not None:
+            name, child = proposal.mutation, proposal.accepted
+            child_fitness = score(child)
+            spent += 1
+            if child_fitness >= max(fitness, floor) or (
+                len(child) < len(program) and child_fitness >= floor
+            ):
+                if len(child) < len(program):
+                    changes.append(Removal(f"({name})", "", child_fitness,
+                                           original - child_fitness, "tune"))
+                program, fitness = child, child_fitness
+        if report is not None:
+            report(done)
     return program, fitness, changes, spent
 
 

@@ -10,7 +10,8 @@ with 0 < b1, b2 < 1, s > 0, and the same g' in both interps, where g' is the
 gradient `g` possibly passed through sign-preserving monotone transforms
 (`arcsin`, `tanh`, `clip_by_global_norm`, scaling by a positive constant, ...:
 Program 4's `arcsin(clip_by_global_norm(g, lr))` qualifies). The momentum may sit
-in either state slot. b1 = b2 (sign of an EMA of gradients, "signum") matches the
+in either state slot (the simplifier prints a single state in `m`, and a slot that
+stays zero, read but never written or only scaled, folds away). b1 = b2 (sign of an EMA of gradients, "signum") matches the
 definition too; `LionMatch.distinct_betas` says whether the two interps differ, as
 Lion's do.
 

@@ -35,6 +35,7 @@ from dsl.program import Program
 from funnel.config import FunnelConfig, StageConfig
 from proxy_tasks.floats import nullable
 from proxy_tasks.registry import get_task
+from search.progress import Pace
 from search.records import Candidate, Result
 from search.scoring import ScorerSpec
 from search.store import RunStore
@@ -239,24 +240,24 @@ def metaval_best(store: RunStore, count: int, exclude=()) -> dict[int, str]:
     return chosen
 
 
-def _evaluate(store, evaluator, spec, stage, index, todo, log=None) -> None:
+def _evaluate(store, evaluator, spec, stage, index, todo, log=None, clock=time.monotonic):
     """Score `todo` through the evaluator, recording each result as it arrives
-    (and saying how far it is at every quarter)."""
+    (and saying how far it is at a steady pace: `search.progress.Pace`)."""
     roles = {}
     for cid, program, role in todo:
         roles[cid] = role
         evaluator.submit(_candidate(cid, program), spec)
     remaining = len(todo)
-    step = max(1, len(todo) // 4)
-    started = time.perf_counter()
+    started = clock()
+    pace = Pace(len(todo), clock=clock)
     while remaining:
         for candidate, result in evaluator.collect():
             _record(store, stage, index, candidate, roles[candidate.id], spec, result)
             remaining -= 1
             done = len(todo) - remaining
-            if log and remaining and done % step == 0:
+            if log and remaining and pace.due(done):
                 log(f"  {stage.name}: {done}/{len(todo)} scored "
-                    f"[{time.perf_counter() - started:.0f} s]")
+                    f"[{clock() - started:.0f} s]")
 
 
 def _candidate(cid: int, program: Program) -> Candidate:

@@ -3,11 +3,13 @@
 Owns the live report on stderr, in one of two forms chosen by where stderr goes:
 - a terminal: one line rewritten in place, with candidates done out of the
   budget, rate, best fitness, cache hit rate, redundant-statement fraction and ETA;
-- a file or pipe (logs, `nohup`, `ray job submit`): a plain status line every
-  `status_every_s` seconds with the same figures, so a log shows the run moving.
+- a file or pipe (logs, `nohup`, `ray job submit`): a plain status line with the
+  same figures every `status_every_s` seconds or every tenth of the budget,
+  whichever comes first, so a log shows a short run moving as well as a long one.
 `note` prints a one-off line about a slow step (compiling, a funnel stage), in
 either form. `--quiet` turns all of it off; `optsearch show RUN` gives the same
-figures at any time.
+figures at any time. `Pace` is the steady interval itself, which the funnel's
+stages and ablation use for their own status lines.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import sys
 import time
 from typing import TextIO
 
-#: Seconds between two status lines when stderr is not a terminal.
-DEFAULT_STATUS_EVERY_S = 30.0
+#: Seconds between two status lines when stderr is not a terminal, at most.
+DEFAULT_STATUS_EVERY_S = 10.0
+#: The share of the work between two status lines, at most.
+STATUS_FRACTION = 0.1
 
 
 def format_duration(seconds: float) -> str:
@@ -33,6 +37,39 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
+class Pace:
+    """When the next status line is due: `every_s` seconds or `every_n` units of
+    work after the last one, whichever comes first.
+
+    `every_n` defaults to a tenth of `total` (at least 1). The time is read only
+    when asked, so a line can come no sooner than the next unit of work reports.
+    """
+
+    def __init__(
+        self,
+        total: int,
+        every_s: float = DEFAULT_STATUS_EVERY_S,
+        every_n: int | None = None,
+        clock=time.monotonic,
+    ):
+        self.every_s = every_s
+        self.every_n = every_n or max(1, math.ceil(total * STATUS_FRACTION))
+        self.clock = clock
+        self.restart(0)
+
+    def restart(self, done: int) -> None:
+        """Count the interval from now, with `done` units of work done."""
+        self.last_time, self.last_done = self.clock(), done
+
+    def due(self, done: int) -> bool:
+        """Whether a line is due with `done` units done (then the interval restarts)."""
+        now = self.clock()
+        if now - self.last_time < self.every_s and done - self.last_done < self.every_n:
+            return False
+        self.last_time, self.last_done = now, done
+        return True
+
+
 class Progress:
     """Progress of one search on `stream` (stderr): a bar on a terminal, plain
     status lines elsewhere, nothing when disabled."""
@@ -45,13 +82,15 @@ class Progress:
         status_every_s: float = DEFAULT_STATUS_EVERY_S,
         stream: TextIO | None = None,
         clock=time.monotonic,
+        status_every_n: int | None = None,
     ):
         self.total = total
         self.stream = stream or sys.stderr
         self.enabled = True if enabled is None else enabled
         # A terminal gets the bar; anything else gets status lines.
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.interval_s = interval_s if self.tty else status_every_s
+        self.interval_s = interval_s
+        self.pace = Pace(total, status_every_s, status_every_n, clock)
         self.clock = clock
         self.started = clock()
         self.start_count: int | None = None
@@ -68,8 +107,12 @@ class Progress:
             # Rates count this session's candidates only (a resume starts midway).
             self.start_count = counters.generated
             self.started = self.last_draw = now
+            self.pace.restart(counters.generated)
             return
-        if now - self.last_draw < self.interval_s:
+        if self.tty:
+            if now - self.last_draw < self.interval_s:
+                return
+        elif not self.pace.due(counters.generated):
             return
         self.last_draw = now
         figures = self.figures(evolution, now)

@@ -92,6 +92,21 @@ def test_simplify_prints_a_parseable_equivalent_program(capsys, tmp_path):
     assert main(["equiv", "program4", str(out_file)]) == 0
 
 
+def test_simplify_prints_an_obfuscated_lion_as_it_prints_lion(capsys, tmp_path):
+    from tests.dsl.test_simplify import OBFUSCATED_LIONS
+
+    assert main(["simplify", "lion"]) == 0
+    lion = capsys.readouterr().out.split("\n", 1)[1]  # below the "# simplified" line
+    for index, text in enumerate(OBFUSCATED_LIONS.values()):
+        path = tmp_path / f"obfuscated{index}.py"
+        path.write_text(text)
+        assert main(["simplify", str(path)]) == 0
+        out = capsys.readouterr().out
+        assert out.split("\n", 1)[1] == lion, out
+        assert main(["equiv", "lion", str(path)]) == 0
+        assert capsys.readouterr().out.startswith("equivalent")
+
+
 def test_simplify_verify_reports_on_stderr(capsys):
     assert main(["simplify", "adamw", "--verify"]) == 0
     assert "equivalent" in capsys.readouterr().err

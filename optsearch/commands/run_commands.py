@@ -11,6 +11,7 @@ from pathlib import Path
 
 from optsearch.targets import open_store, resolve_run
 from search.errors import UserError
+from search.progress import DEFAULT_STATUS_EVERY_S
 
 
 def register(subparsers) -> None:
@@ -25,8 +26,12 @@ def register(subparsers) -> None:
         "--quiet", action="store_true", help="no progress bar, status lines or stage notes"
     )
     p.add_argument(
-        "--status-every", type=_seconds, default=30.0, metavar="SECONDS",
-        help="when stderr is not a terminal, a status line every SECONDS (default 30)",
+        "--status-every",
+        type=_seconds,
+        default=DEFAULT_STATUS_EVERY_S,
+        metavar="SECONDS",
+        help="when stderr is not a terminal, a status line every SECONDS or every tenth "
+        f"of the budget, whichever comes first (default {DEFAULT_STATUS_EVERY_S:g})",
     )
     p.add_argument(
         "--smoke",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -50,6 +51,30 @@ def test_momentum_in_v_is_equivalent_to_momentum_in_m():
         "c = interp(g, v, 0.9)", "update = sign(c)", "v = interp(g, v, 0.99)"
     )
     assert check_equivalence(in_m, in_v).equivalent
+
+
+def exchange_slots(text: str) -> str:
+    """The program with its state slots exchanged: every `m` is `v` and back."""
+    lines = text.splitlines(keepends=True)
+    body = [re.sub(r"\b[mv]\b", lambda s: "v" if s.group() == "m" else "m", line)
+            for line in lines[1:-1]]
+    return "".join([lines[0], *body, lines[-1]])
+
+
+@pytest.mark.parametrize("name", ["adamw", "program4"])
+def test_exchanging_the_slots_of_a_program_that_uses_both_changes_no_update(name):
+    # Only updates are compared and both slots start at zero, so which slot holds
+    # what cannot matter; Program 4 writes each slot from the other.
+    text = load_program(name).to_text()
+    assert exchange_slots(text) != text
+    assert check_equivalence(parse(text), parse(exchange_slots(text))).equivalent
+
+
+def test_reading_the_other_slot_does_change_the_updates():
+    text = load_program("adamw").to_text()
+    misread = text.replace("update = m / sqrt_v", "update = v / sqrt_v")
+    assert misread != text
+    assert not check_equivalence(parse(text), parse(misread)).equivalent
 
 
 def test_interp_is_equivalent_to_its_expansion():

@@ -96,7 +96,7 @@ def test_constant_scalings_in_front_of_sign_are_dropped():
 def test_chained_interps_compose():
     assert simplified(
         "m = interp(g, v, 0.5)", "v = interp(g, m, 0.8)", "update = v * lr"
-    ) == ["m = interp(g, m, 0.4)", "update = m * lr"]
+    ) == ["m = interp(m, g, 0.6)", "update = m * lr"]  # the larger weight last
     # interp(interp(x, y, a), y, b) = interp(x, y, 1 - (1 - a)(1 - b)).
     assert simplified("a = interp(g, w, 0.5)", "update = interp(a, w, 0.5)") == [
         "update = interp(g, w, 0.75)"
@@ -173,6 +173,140 @@ def test_equal_programs_print_the_same():
         "update = step * update",
     )
     assert simplify(rewritten).to_text() == simplify(lion).to_text()
+
+
+# Lion obfuscated three ways; each must simplify to Lion's own canonical text.
+OBFUSCATED_LIONS = {
+    "dead code, renamed temporaries, x / sqrt(x * x), constant arithmetic, "
+    "the momentum in v": """\
+def train(w, g, m, v, lr):
+    junk = cosh(g)
+    m = junk * w
+    mix = interp(g, v, 0.9)
+    sq = mix * mix
+    mag = sqrt(sq)
+    step = mix / mag
+    half = 0.05 + 0.05
+    decay = w * half
+    step = step + decay
+    tiny = 0.001 * 0.1
+    lr = lr * tiny
+    update = step * lr
+    v = interp(g, v, 0.99)
+    return update, m, v
+""",
+    "both interps written out (a sum of scaled terms, the lerp form), double "
+    "negations, chained scalings": """\
+def train(w, g, m, v, lr):
+    a = m * 0.9
+    b = g * 0.1
+    c = a + b
+    nc = negative(c)
+    nnc = negative(nc)
+    s = sign(nnc)
+    d = 0.0 - w
+    d = d * -0.1
+    u = s + d
+    l = lr * 0.01
+    l = l * 0.01
+    update = u * l
+    diff = g - m
+    diff = diff * 0.01
+    m = m + diff
+    return update, m, v
+""",
+    "a split interp, min and max with the lr, x / abs(x), negations across a "
+    "product, the momentum in v": """\
+def train(w, g, m, v, lr):
+    k = interp(g, v, 0.5)
+    k = interp(k, v, 0.8)
+    k = min(k, lr)
+    t = abs(k)
+    dir = k / t
+    n = negative(dir)
+    wd = w * 0.1
+    n = n - wd
+    lr2 = max(lr, lr)
+    step = lr2 * 0.0001
+    update = n * step
+    update = negative(update)
+    v = v * 0.99
+    gg = g * 0.01
+    v = v + gg
+    m = sign(g)
+    return update, m, v
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(OBFUSCATED_LIONS))
+def test_an_obfuscated_lion_simplifies_to_lions_canonical_text(name):
+    obfuscated = parse(OBFUSCATED_LIONS[name])
+    lion = simplify(load_program("lion"))
+    result = simplify(obfuscated)
+    assert result.to_text() == lion.to_text()
+    assert len(result) == 7
+    assert check_equivalence(obfuscated, result).equivalent
+
+
+def test_a_mix_written_out_becomes_an_interp_with_its_larger_weight_last():
+    assert simplified("a = w * 0.25", "b = g * 0.75", "update = a + b") == [
+        "update = interp(w, g, 0.75)"
+    ]
+    assert simplified("d = g - w", "e = d * 0.25", "update = w + e") == [
+        "update = interp(g, w, 0.75)"
+    ]
+    assert simplified("d = w - g", "e = d * 0.25", "update = w - e") == [
+        "update = interp(g, w, 0.75)"
+    ]
+    assert simplified("update = interp(g, w, 0.25)") == ["update = interp(w, g, 0.75)"]
+    # Weights that do not sum to one, or reach outside [0, 1], are not a mix.
+    assert len(simplified("a = w * 0.5", "b = g * 0.75", "update = a + b")) == 3
+    assert simplified("update = interp(g, w, -0.25)") == [
+        "update = interp(g, w, -0.25)"
+    ]
+
+
+def test_constant_factors_merge_and_negations_cancel():
+    assert simplified("a = g * 0.5", "b = a * 0.25", "update = b * lr") == [
+        "t0 = g * 0.125",
+        "update = t0 * lr",
+    ]
+    assert simplified("a = negative(g)", "update = a * -2.0") == ["update = g * 2.0"]
+    assert simplified("a = negative(g)", "b = w - a", "update = b * lr") == [
+        "t0 = g + w",
+        "update = t0 * lr",
+    ]
+    assert simplified("a = negative(g)", "b = a * w", "update = negative(b)") == [
+        "update = g * w"
+    ]
+    assert simplified("a = g - w", "update = negative(a)") == ["update = w - g"]
+
+
+def test_a_negation_stays_where_moving_it_would_cost_a_statement():
+    # -m * m' as -(m * m') would read the old m after the new one is computed,
+    # which needs a copy of the new m: four statements instead of three.
+    result = simplified("n = negative(v)", "v = g * w", "update = n * v")
+    assert len(result) == 3 and "negative(m)" in result[0]
+
+
+def test_a_slot_that_stays_zero_folds_away():
+    # m is read but never written: m * w, sign(m) and 3 m are all zero.
+    assert simplified("a = m * w", "update = g + a") == ["update = g * 1.0"]
+    assert simplified("a = sign(m)", "b = a * 3.0", "update = g - b") == [
+        "update = g * 1.0"
+    ]
+    assert simplified("c = interp(g, m, 0.9)", "update = c * lr") == [
+        "t0 = g * 0.1",
+        "update = t0 * lr",
+    ]
+    # Written, but only ever scaled: zero from the zero start, so zero forever.
+    assert simplified("m = m * 0.5", "update = g + m") == ["update = g * 1.0"]
+    # Two slots that only feed each other.
+    swapping = ("t = v * 2.0", "v = m * 0.5", "m = t * 1.0", "update = g + m")
+    assert simplified(*swapping) == ["update = g * 1.0"]
+    # A slot that counts up is not zero.
+    assert len(simplified("m = m + 1.0", "update = g + m")) == 2
 
 
 def test_rejects_invalid_programs():

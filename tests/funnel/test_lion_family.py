@@ -1,6 +1,7 @@
 """The Lion-family verdict on literal program texts."""
 
 import math
+import re
 
 import pytest
 
@@ -86,7 +87,8 @@ def train(w, g, m, v, lr):
 def test_lion_is_in_the_family_with_its_constants():
     match = match_lion(parse(LION))
     assert match.lion_family
-    assert (match.b1, match.b2, match.weight_decay, match.lr_scale) == (0.9, 0.99, 0.1, 0.0001)
+    constants = (match.b1, match.b2, match.weight_decay, match.lr_scale)
+    assert constants == (0.9, 0.99, 0.1, 0.0001)
     assert match.distinct_betas and match.preprocess == ()
 
 
@@ -213,3 +215,87 @@ def test_a_negatively_scaled_sign_is_not_lion():
         "    update = update * -2.0\n    update = update * lr\n"
     )
     assert not match_lion(parse(_body(text))).lion_family
+
+
+# Lion in `v` with `m` unused as a momentum: read but never written, or written
+# only as a multiple of itself, so it stays zero from its zero start and every
+# term it enters is zero.
+LIONS_BESIDE_A_ZERO_SLOT = {
+    "the zero slot times w beside the decay": (
+        "    c = interp(g, v, 0.9)\n    update = sign(c)\n    d = m * w\n"
+        "    wd = w * 0.1\n    update = update + wd\n    update = update + d\n"
+        "    lr = lr * 0.0001\n    update = update * lr\n    v = interp(g, v, 0.99)\n"
+    ),
+    "the zero slot's sign in the mix": (
+        "    c = interp(g, v, 0.9)\n    e = sign(m)\n    c = c + e\n"
+        "    update = sign(c)\n    wd = w * 0.1\n    update = update + wd\n"
+        "    lr = lr * 0.0001\n    update = update * lr\n    v = interp(g, v, 0.99)\n"
+    ),
+    "a slot only ever halved in the mix": (
+        "    c = interp(g, v, 0.9)\n    m = m * 0.5\n    e = m * 3.0\n    c = c + e\n"
+        "    update = sign(c)\n    wd = w * 0.1\n    update = update + wd\n"
+        "    lr = lr * 0.0001\n    update = update * lr\n    v = interp(g, v, 0.99)\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LIONS_BESIDE_A_ZERO_SLOT))
+def test_lion_beside_a_slot_that_stays_zero_is_lion(name):
+    match = match_lion(parse(_body(LIONS_BESIDE_A_ZERO_SLOT[name])))
+    assert match.lion_family, match.reason
+    constants = (match.b1, match.b2, match.weight_decay, match.lr_scale)
+    assert constants == (0.9, 0.99, 0.1, 0.0001)
+
+
+def swap_slots(text: str) -> str:
+    """The same program with the state slots exchanged: every `m` is `v` and back."""
+    lines = text.splitlines(keepends=True)
+    swapped = [
+        re.sub(r"\b[mv]\b", lambda found: "v" if found.group() == "m" else "m", line)
+        for line in lines[1:-1]
+    ]
+    return "".join([lines[0], *swapped, lines[-1]])
+
+
+LIONS = {
+    "Lion": LION, "ablated Program 4": PROGRAM4_ABLATED, "Program 4": PROGRAM4,
+    "signum": SIGNUM,
+    **{name: _body(text) for name, (text, _, _) in REWRITTEN_LIONS.items()},
+    **{name: _body(text) for name, text in LIONS_BESIDE_A_ZERO_SLOT.items()},
+}
+NOT_LIONS = {
+    "AdamW": ADAMW, "signSGD": SIGNSGD,
+    "a negated mix": _body(
+        "    m = interp(g, m, 0.9)\n    c = negative(m)\n    update = sign(c)\n"
+        "    update = update * lr\n"
+    ),
+    "a bound that flips signs": _body(
+        "    c = interp(g, m, 0.9)\n    c = min(c, g)\n    update = sign(c)\n"
+        "    update = update * lr\n    m = interp(g, m, 0.99)\n"
+    ),
+    "a slot that counts up in the mix": _body(
+        "    c = interp(g, v, 0.9)\n    m = m + 1.0\n    c = c + m\n"
+        "    update = sign(c)\n    update = update * lr\n    v = interp(g, v, 0.99)\n"
+    ),
+}
+
+
+def _verdict(match):
+    return (match.lion_family, match.b1, match.b2, match.weight_decay, match.lr_scale,
+            match.preprocess, match.distinct_betas)
+
+
+@pytest.mark.parametrize("name", sorted(LIONS))
+def test_which_slot_holds_the_momentum_changes_neither_verdict_nor_constants(name):
+    text = LIONS[name]
+    assert swap_slots(text) != text
+    match, swapped = match_lion(parse(text)), match_lion(parse(swap_slots(text)))
+    assert match.lion_family, match.reason
+    assert _verdict(swapped) == _verdict(match)
+
+
+@pytest.mark.parametrize("name", sorted(NOT_LIONS))
+def test_a_program_that_is_not_lion_is_not_lion_in_either_slot(name):
+    text = NOT_LIONS[name]
+    assert not match_lion(parse(text)).lion_family
+    assert not match_lion(parse(swap_slots(text))).lion_family

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from types import SimpleNamespace
 
-from search.progress import Progress, format_duration
+from search.progress import Pace, Progress, format_duration
 from tests.cli import optsearch
 from tests.test_cli_runs import CONFIG
 
@@ -32,20 +32,46 @@ def search_at(generated: int, best: float = 1.25):
     )
 
 
-def test_a_log_gets_a_plain_status_line_at_each_interval():
+def test_a_log_gets_a_plain_status_line_at_each_interval_when_candidates_are_slow():
     clock, log = Clock(), io.StringIO()
-    progress = Progress(1000, status_every_s=30, stream=log, clock=clock)
+    progress = Progress(1000, status_every_s=10, stream=log, clock=clock)
     progress.update(search_at(0))  # the session starts counting here
     for second in range(1, 91):
         clock.now += 1
-        progress.update(search_at(second * 5))
+        progress.update(search_at(second * 1))  # a tenth of the budget takes 100 s
     lines = log.getvalue().splitlines()
-    assert len(lines) == 3, lines  # at 30, 60 and 90 s
+    assert [line.split()[1] for line in lines] == [f"{s}/1000" for s in range(10, 91, 10)]
     assert "\r" not in log.getvalue()
     last = lines[-1]
-    assert "450/1000 candidates" in last and "5.0/s" in last
-    assert "best 1.2500" in last and "cache hits  25%" in last
-    assert "ETA 1m50s" in last  # 550 left at 5 per second
+    assert "90/1000 candidates" in last and "1.0/s" in last
+    assert "best 1.2500" in last and "cache hits  24%" in last
+    assert "ETA 15m10s" in last  # 910 left at 1 per second
+
+
+def test_a_log_gets_a_status_line_every_tenth_of_the_budget_when_candidates_are_fast():
+    clock, log = Clock(), io.StringIO()
+    progress = Progress(1000, status_every_s=10, stream=log, clock=clock)
+    progress.update(search_at(0))
+    for second in range(1, 21):
+        clock.now += 1
+        for k in range(50):  # 50 candidates a second, each reported as it is told
+            progress.update(search_at((second - 1) * 50 + k + 1))
+    lines = log.getvalue().splitlines()
+    assert [line.split()[1] for line in lines] == [f"{n}/1000" for n in range(100, 1001, 100)]
+
+
+def test_the_pace_is_whichever_comes_first_of_the_interval_and_the_share_of_work():
+    clock = Clock()
+    pace = Pace(200, every_s=10, clock=clock)
+    assert pace.every_n == 20  # a tenth of 200
+    assert not pace.due(19)
+    assert pace.due(20)  # the work first
+    clock.now += 9.9
+    assert not pace.due(21)
+    clock.now += 0.1
+    assert pace.due(22)  # then the time, counted from the last line
+    assert not pace.due(41) and pace.due(42)
+    assert Pace(5).every_n == 1 and Pace(0).every_n == 1  # never less than 1
 
 
 def test_a_terminal_gets_a_bar_with_an_eta_and_notes_below_it():
