@@ -85,7 +85,7 @@ def candidate_text(spec: str) -> str | None:
         raise UserError(f"{spec}: the candidate id must be a number") from None
     if not (Path(run_dir) / DB_FILE).is_file():
         raise UserError(f"{run_dir}: not a run directory (no {DB_FILE})")
-    store = RunStore(run_dir)
+    store = RunStore(run_dir, read_only=True)  # an archived run can seed a search
     try:
         text = store.kept_program(candidate_id)
     finally:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import sqlite3
 import time
 import uuid
@@ -32,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import quote
 
 import yaml
 
@@ -94,6 +96,13 @@ CREATE TABLE IF NOT EXISTS stage_evaluations (
     PRIMARY KEY (stage, candidate_id)
 );
 """
+
+#: Each table's column list as `_SCHEMA` creates it (a read-only open stands in
+#: an empty TEMP table for one an older run lacks).
+_TABLES = {
+    m.group(1): m.group(2)
+    for m in re.finditer(r"CREATE TABLE IF NOT EXISTS (\w+) (\(.*?\n\));", _SCHEMA, re.S)
+}
 
 CONFIG_FILE = "config.yaml"
 DB_FILE = "candidates.sqlite"
@@ -158,10 +167,19 @@ def disk_full_as_user_error(run_dir: Path) -> Iterator[None]:
 
 
 class RunStore:
-    """One run directory: its database, checkpoint and report folder."""
+    """One run directory: its database, checkpoint and report folder.
 
-    def __init__(self, run_dir: str | Path):
+    `read_only` opens the database for reading alone (the inspection commands):
+    nothing in the directory is created or changed, so an archived run, a run on
+    a read-only disk and a run being written by a live search can all be read.
+    """
+
+    def __init__(self, run_dir: str | Path, read_only: bool = False):
         self.dir = Path(run_dir)
+        self.read_only = read_only
+        if read_only:
+            self.db = _open_read_only(self.dir / DB_FILE)
+            return
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / REPORT_DIR).mkdir(exist_ok=True)
         self.db = sqlite3.connect(self.dir / DB_FILE, timeout=30)
@@ -184,8 +202,8 @@ class RunStore:
     def run_id(self) -> str:
         """This run's id, made when first asked (a checkpoint carries it too)."""
         row = self.db.execute("SELECT value FROM meta WHERE key = 'run_id'").fetchone()
-        if row is not None:
-            return row[0]
+        if row is not None or self.read_only:
+            return row[0] if row is not None else ""
         self.db.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('run_id', ?)", (uuid.uuid4().hex,)
         )
@@ -530,8 +548,44 @@ class RunStore:
         return {cid: from_nullable(f) for cid, f in rows}
 
     def close(self) -> None:
-        self.db.commit()
+        if not self.read_only:
+            self.db.commit()
         self.db.close()
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that only reads `path` and creates no file next to it.
+
+    With a `-wal` file present (a live run, or one killed before its last
+    checkpoint) the rows committed there count, so SQLite reads it (`mode=ro`,
+    which needs the `-shm` file the writer left). Without one, every committed
+    row is in the database file itself and it is opened `immutable` (no locks, no
+    `-shm`/`-wal` created): a `mode=ro` reader would leave both files behind, and
+    cannot create them in a read-only directory at all. A `-wal` that cannot be
+    read that way (its `-shm` gone from a read-only directory) falls back to the
+    database file alone.
+
+    Raises:
+        DamagedRun: no such file, unreadable, or not an SQLite database.
+    """
+    uri = "file:" + quote(os.fsencode(path.absolute()), safe="/")
+    has_wal = path.with_name(path.name + "-wal").exists()
+    attempts = [f"{uri}?mode=ro", f"{uri}?mode=ro&immutable=1"][0 if has_wal else 1 :]
+    for i, attempt in enumerate(attempts):
+        db = sqlite3.connect(attempt, uri=True, timeout=30)
+        try:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+            # A run from before a table existed reads as one with that table empty.
+            for name, columns in _TABLES.items():
+                if name not in tables:
+                    db.execute(f"CREATE TEMP TABLE {name} {columns}")
+            return db
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            if i + 1 < len(attempts) and "unable to open" in str(exc):
+                continue
+            raise DamagedRun(f"{path}: not a readable run database ({exc})") from None
+    raise AssertionError("unreachable")
 
 
 def kept_text(text: str, metrics: dict) -> str:
