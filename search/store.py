@@ -37,7 +37,7 @@ from urllib.parse import quote
 
 import yaml
 
-from proxy_tasks.floats import from_nullable, nullable
+from proxy_tasks.floats import WORST_FITNESS, from_nullable, nullable
 from search.errors import UserError
 from search.records import TUNED_CONSTANTS, Candidate, Result, tuned_program
 
@@ -230,16 +230,35 @@ class RunStore:
             self.dir / CHECKPOINT_FILE, json.dumps({**state, "run_id": self.run_id})
         )
 
-    def load_checkpoint(self) -> dict[str, Any] | None:
+    def load_checkpoint(self, max_bytes: int | None = None) -> dict[str, Any] | None:
         """The checkpoint as written, or None if there is none.
 
+        Args:
+            max_bytes: refuse a larger file before reading it (a checkpoint's size
+                is bounded by its run's config: `search.checkpoint_shape`).
+
         Raises:
-            ValueError: the file is not a JSON object (truncated, garbage, empty).
+            ValueError: the file is larger than `max_bytes`, cannot be read, is
+                nested too deeply to parse, or is not a JSON object (truncated,
+                garbage, empty).
         """
         path = self.dir / CHECKPOINT_FILE
         if not path.exists():
             return None
-        state = json.loads(path.read_bytes())
+        try:
+            size = path.stat().st_size
+            if max_bytes is not None and size > max_bytes:
+                raise ValueError(
+                    f"{size} bytes, more than a checkpoint of this run takes "
+                    f"(at most {max_bytes})"
+                )
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ValueError(f"cannot read it: {exc.strerror or exc}") from None
+        try:
+            state = json.loads(data)
+        except RecursionError:
+            raise ValueError("nested too deeply to be a checkpoint") from None
         if not isinstance(state, dict):
             raise ValueError("not a JSON object")
         return state
@@ -498,6 +517,38 @@ class RunStore:
         """How many candidates told up to `told_seq` were evaluated (not cache hits)."""
         return self.db.execute(
             "SELECT COUNT(*) FROM candidates WHERE told_seq <= ? AND cache_hit = 0",
+            (told_seq,),
+        ).fetchone()[0]
+
+    def told_fitness(self, told_seq: int) -> dict[int, float]:
+        """The fitness a member holds for each candidate told up to `told_seq`
+        (its recorded fitness if it scored ok, else -inf)."""
+        rows = self.db.execute(
+            "SELECT id, status, fitness FROM candidates WHERE told_seq BETWEEN 1 AND ?",
+            (told_seq,),
+        ).fetchall()
+        return {
+            i: from_nullable(f) if status == "ok" else WORST_FITNESS
+            for i, status, f in rows
+        }
+
+    def invalid_below(self, candidate_id: int) -> int:
+        """How many children the checker rejected among ids below `candidate_id`."""
+        return self.db.execute(
+            "SELECT COUNT(*) FROM candidates WHERE valid = 0 AND id < ?", (candidate_id,)
+        ).fetchone()[0]
+
+    def told_seq_of(self, candidate_id: int) -> int:
+        """When a candidate was told (its `told_seq`), 0 if it was not."""
+        row = self.db.execute(
+            "SELECT told_seq FROM candidates WHERE id = ?", (candidate_id,)
+        ).fetchone()
+        return row[0] if row and row[0] is not None else 0
+
+    def max_told_id(self, told_seq: int) -> int:
+        """The highest id among the candidates told up to `told_seq` (-1 for none)."""
+        return self.db.execute(
+            "SELECT COALESCE(MAX(id), -1) FROM candidates WHERE told_seq BETWEEN 1 AND ?",
             (told_seq,),
         ).fetchone()[0]
 

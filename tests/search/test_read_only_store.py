@@ -24,7 +24,9 @@ def snapshot(root: Path) -> dict[str, tuple[str, int]]:
     """Every file and folder under `root`: its content digest and mtime."""
     found = {}
     for path in sorted([root, *root.rglob("*")]):
-        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
+        digest = (
+            hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
+        )
         found[str(path.relative_to(root))] = (digest, path.stat().st_mtime_ns)
     return found
 
@@ -39,8 +41,12 @@ def run(tmp_path_factory) -> Path:
 def told_ids(run_dir: Path) -> list[int]:
     store = RunStore(run_dir, read_only=True)
     try:
-        return [r[0] for r in store.db.execute(
-            "SELECT id FROM candidates WHERE status = 'ok' ORDER BY told_seq")]
+        return [
+            r[0]
+            for r in store.db.execute(
+                "SELECT id FROM candidates WHERE status = 'ok' ORDER BY told_seq"
+            )
+        ]
     finally:
         store.close()
 
@@ -59,9 +65,13 @@ def test_every_reading_command_opens_the_database_read_only_and_changes_nothing(
     last = told_ids(run)[-1]
     before = snapshot(run)
     for argv in (
-        ["show", str(run)], ["show", str(run), "--json"], ["export", f"{run}:0"],
-        ["lineage", str(run), str(last)], ["diff", f"{run}:0", f"{run}:{last}"],
-        ["simplify", f"{run}:{last}"], ["plot", str(run), "--out", str(tmp_path / "p.png")],
+        ["show", str(run)],
+        ["show", str(run), "--json"],
+        ["export", f"{run}:0"],
+        ["lineage", str(run), str(last)],
+        ["diff", f"{run}:0", f"{run}:{last}"],
+        ["simplify", f"{run}:{last}"],
+        ["plot", str(run), "--out", str(tmp_path / "p.png")],
     ):
         assert main(argv) == 0, (argv, capsys.readouterr().err)
     assert len(opened) >= 7
