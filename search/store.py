@@ -223,6 +223,35 @@ class RunStore:
     def write_config(self, config_dict: dict[str, Any]) -> None:
         atomic_write_text(self.config_path, yaml.safe_dump(config_dict, sort_keys=False))
 
+    def record_config(self, config_dict: dict[str, Any]) -> None:
+        """Record the config a session runs with, from the rows told so far on, in
+        the database, where an edit of `config.yaml` does not reach it (a resume
+        is checked against it, and a replay tells each row under its session's
+        config: `search.resume_config`)."""
+        self.record_event("config", self.last_told(), config_dict)
+
+    def session_configs(self) -> list[tuple[int, dict[str, Any]]]:
+        """(rows told before the session began, its config) of every recorded
+        session, oldest first."""
+        rows = self.db.execute(
+            "SELECT at_told, detail FROM events WHERE kind = 'config' ORDER BY seq"
+        ).fetchall()
+        sessions = []
+        for at, detail in rows:
+            try:
+                config = json.loads(detail or "")
+            except (ValueError, RecursionError):  # an edited record is no record
+                continue
+            if isinstance(at, int) and isinstance(config, dict):
+                sessions.append((at, config))
+        return sessions
+
+    def recorded_config(self) -> dict[str, Any] | None:
+        """The config the run last ran with, or None if none was recorded (a run
+        from before configs were recorded)."""
+        sessions = self.session_configs()
+        return sessions[-1][1] if sessions else None
+
     def save_checkpoint(self, state: dict[str, Any]) -> None:
         """Write the search state atomically (a reader sees the old or the new one),
         stamped with this run's id."""
