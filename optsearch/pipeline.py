@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from dsl.library import load_builtin
-from dsl.parser import parse
+from dsl.parser import one_line, parse
 from dsl.program import Program
 from dsl.simplify import simplify
 from funnel.ablation import ablate as ablate_program
@@ -36,7 +36,8 @@ from funnel.lion_family import match_lion
 from funnel.metaval import MetavalHook, overfit_onset, read_points
 from funnel.stages import FunnelOutcome, run_funnel
 from search.errors import UserError
-from search.loop import RunOutcome, SearchRunner
+from search.fresh_run import note_before, remove_created
+from search.loop import RunOutcome, SearchRunner, SeedFailed
 from search.preflight import check_run_config
 from search.programs import load_named
 from search.progress import Progress
@@ -82,10 +83,13 @@ def run(
     if not fresh:
         check_resumed_config(config, run_dir, source, notify)
     evaluator = make_evaluator(config, address, connect_timeout_s)
+    # A fresh run whose seed fails on the tasks leaves nothing (`search.fresh_run`).
+    before = note_before(run_dir) if fresh else None
     try:
         with run_lock(run_dir), disk_full_as_user_error(run_dir):
             check_run_dir(run_dir, fresh)
             store = RunStore(run_dir)
+            undo = False
             try:
                 store.write_config(config.to_dict())
                 store.record_config(config.to_dict())
@@ -93,8 +97,16 @@ def run(
                 funnel_error = None
                 if config.funnel and not outcome.interrupted:
                     funnel_error = finish_safely(store, config, evaluator, log)
+            except SeedFailed as exc:
+                undo = before is not None
+                reason = one_line(" ".join(str(exc).split()))
+                raise SeedFailed(
+                    f"{source}: `seed_program` {one_line(config.seed_program)}: {reason}"
+                ) from None
             finally:
                 store.close()
+                if undo:
+                    remove_created(run_dir, before)
     finally:
         evaluator.close()
     return PipelineOutcome(outcome, funnel_error)

@@ -445,8 +445,8 @@ class RunStore:
             (count,),
         ).fetchall()
         # The program as the search kept it: tuned constants written in.
-        decoded = [(i, f, text, json.loads(m or "{}")) for i, f, text, m in rows]
-        return [(i, f, kept_text(text, m), m) for i, f, text, m in decoded]
+        kept = [(i, f, *self._kept(i, text, m)) for i, f, text, m in rows]
+        return [(i, f, text, m) for i, f, text, m in kept]
 
     def failures_by_status(self) -> dict[str, int]:
         """How many valid candidates failed, by status (nonfinite, diverged, timeout,
@@ -540,7 +540,25 @@ class RunStore:
         ).fetchone()
         if row is None:
             return None
-        return kept_text(row[0], json.loads(row[1] or "{}"))
+        return self._kept(candidate_id, row[0], row[1])[0]
+
+    def _kept(self, candidate_id: int, text: str, metrics: str | None) -> tuple[str, dict]:
+        """(kept program text, metrics) of a stored row.
+
+        Raises:
+            DamagedRun: the metrics do not read back, or their tuned constants do
+                not fit the program (an edited row: NaN, too few, not numbers).
+        """
+        try:
+            decoded = json.loads(metrics or "{}")
+            if not isinstance(decoded, dict):
+                raise ValueError("the metrics are not a mapping")
+            return kept_text(text, decoded), decoded
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise DamagedRun(
+                f"{self.dir / DB_FILE}: candidate {candidate_id} cannot be read back "
+                f"({' '.join(str(exc).split())[:100]}); was the database edited?"
+            ) from None
 
     def evaluations_up_to(self, told_seq: int) -> int:
         """How many candidates told up to `told_seq` were evaluated (not cache hits)."""
