@@ -203,7 +203,7 @@ def test_every_wrong_shape_is_damage_never_a_crash(runs, intact, tmp_path):
     seed = load_builtin(config.seed_program)
     store = RunStore(run_dir)
     cases = list(wrong_shapes(intact))
-    assert len(cases) > 200
+    assert len(cases) > 300
     try:
         for name, state in cases:
             (run_dir / "checkpoint.json").write_text(json.dumps(state))
