@@ -37,7 +37,11 @@ def max_checkpoint_bytes(config: SearchConfig) -> int:
     Restarts: at most one per restart interval over the budget.
     """
     evaluator = config.evaluator
-    programs = config.population + evaluator.workers * evaluator.pipeline_depth + 1
+    # Candidates in flight: the evaluator's calls, and any the search asks ahead.
+    in_flight = evaluator.workers * evaluator.pipeline_depth + getattr(
+        config, "ask_ahead", 1
+    )
+    programs = config.population + in_flight + 1
     per_program = BYTES_PER_STATEMENT * (config.max_length + 4)
     restart = config.restarts
     intervals = [

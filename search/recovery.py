@@ -170,7 +170,7 @@ def _is_asked(candidate: Candidate, config: SearchConfig, told: dict[int, float]
     program = candidate.program
     return (
         lineage
-        and 1 <= candidate.attempts <= config.mutation.max_attempts
+        and candidate.attempts >= 1
         and candidate.hash == program_key(program, "hash")
         and candidate.fingerprint == program_key(program, "fingerprint")
         and candidate.key == program_key(program, config.cache_key)

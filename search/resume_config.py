@@ -13,7 +13,8 @@ Fixed (a change is refused with one line naming the key, old -> new):
   new candidate the old fitness, and one population would hold two objectives;
 - what defines the walk: `seed_program` (its name and the program it reads as,
   compared with candidate 0), `ops`, `max_length`, `seed`, `tournament`,
-  `require_new`, `mutation.*` and `restarts.*`. Rows recorded before and after
+  `require_new`, `mutation.*`, `restarts.*` (and `ask_ahead` where the config
+  has it). Rows recorded before and after
   such a change would be two searches, and a replay (after a kill, or from a
   damaged checkpoint) could not regenerate them.
 
@@ -57,6 +58,7 @@ WALK_KEYS = (
     "require_new",
     "mutation",
     "restarts",
+    "ask_ahead",  # the order candidates are asked and told in
 )
 #: Dotted keys (or sections) a resume may change: budgets and machinery. Every
 #: other key is fixed (a key added to the config is fixed until it is listed here).

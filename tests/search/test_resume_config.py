@@ -55,6 +55,7 @@ CHANGED = {
     "seed": 1,
     "tournament": 3,
     "require_new": True,
+    "ask_ahead": 2,
 }
 
 
@@ -70,9 +71,14 @@ def section_changes(prefix: str, cls) -> dict:
 
 
 FIXED_CHANGES = {
-    **CHANGED,
-    **section_changes("mutation", MutationConfig),
-    **section_changes("restarts", RestartConfig),
+    key: value
+    for key, value in {
+        **CHANGED,
+        **section_changes("mutation", MutationConfig),
+        **section_changes("restarts", RestartConfig),
+    }.items()
+    # A key this version of the config lacks has nothing to change yet.
+    if key in flatten(run_config_from_dict(BASE).to_dict())
 }
 
 
