@@ -84,7 +84,7 @@ def parse_located(
         # Python's parser gives up on a very long chain (`g + g + ...`, `- - - 1`);
         # no program statement needs one, so find the statement and name it.
         raise _oversized_statement(text, filename) from None
-    return _Reader(filename, ops).read_module(module)
+    return _Reader(filename, ops, text).read_module(module)
 
 
 def _oversized_statement(text: str, filename: str) -> ProgramError:
@@ -113,9 +113,11 @@ def _oversized_statement(text: str, filename: str) -> ProgramError:
 
 
 class _Reader:
-    def __init__(self, filename: str, ops: OpRegistry):
+    def __init__(self, filename: str, ops: OpRegistry, text: str = ""):
         self.filename = filename
         self.ops = ops
+        self.text = text
+        self._lines: list[bytes] | None = None
         # Names assigned so far: a constant op's name (`e`, `pi`, `eps`) that the
         # program assigns is a variable from then on.
         self.assigned: set[str] = set()
@@ -224,10 +226,40 @@ class _Reader:
         if number is not None:
             if not math.isfinite(number):
                 raise self.fail(node, "number out of range: literals must be finite floats")
+            if number == 0.0 and _names_a_nonzero(self.literal_text(node)):
+                # Python reads a literal below the smallest float (about 5e-324) as
+                # 0.0; a constant silently becoming zero changes the program, so it
+                # is refused like one that overflows to inf. Subnormals (1e-310) are
+                # kept: they are nonzero floats, and every float the search writes
+                # must read back.
+                raise self.fail(
+                    node,
+                    f"number out of range: `{self.literal_text(node)}` is below the "
+                    "smallest float (about 5e-324) and would read as 0.0; write 0 "
+                    "if zero is meant",
+                )
             return Const(number)
         raise self.fail(
             node, "an argument must be a variable name or a number (nest no expressions)"
         )
+
+
+    def literal_text(self, node: ast.expr) -> str:
+        """The source text of the one-line expression `node` (columns are UTF-8
+        byte offsets, hence the bytes)."""
+        if self._lines is None:
+            self._lines = [line.encode() for line in self.text.splitlines()]
+        lineno = getattr(node, "lineno", 0)
+        if not 0 < lineno <= len(self._lines) or node.end_lineno != lineno:
+            return ""
+        line = self._lines[lineno - 1]
+        return line[node.col_offset : node.end_col_offset].decode(errors="replace")
+
+
+def _names_a_nonzero(literal: str) -> bool:
+    """Whether a numeric literal's digits (before any exponent) are not all zero."""
+    mantissa = literal.lower().split("e")[0]
+    return any(c in "123456789" for c in mantissa)
 
 
 def _number(node: ast.expr) -> float | None:

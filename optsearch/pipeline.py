@@ -19,13 +19,14 @@ RUN --json` its `final_program`, `lion_family` and `survivors`.
 from __future__ import annotations
 
 import json
+import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 from dsl.library import load_builtin
-from dsl.parser import parse
+from dsl.parser import one_line, parse
 from dsl.program import Program
 from dsl.simplify import simplify
 from funnel.ablation import ablate as ablate_program
@@ -35,8 +36,10 @@ from funnel.lion_family import match_lion
 from funnel.metaval import MetavalHook, overfit_onset, read_points
 from funnel.stages import FunnelOutcome, run_funnel
 from search.errors import UserError
-from search.loop import RunOutcome, SearchRunner
+from search.fresh_run import note_before, remove_created
+from search.loop import RunOutcome, SearchRunner, SeedFailed
 from search.preflight import check_run_config
+from search.programs import load_named
 from search.progress import Progress
 from search.run_lock import check_unlocked, run_lock
 from search.store import (
@@ -62,29 +65,48 @@ def run(
     config, run_dir: Path, address: str | None = None, quiet: bool = False,
     source: str = "", log: Log = print, fresh: bool = False,
     connect_timeout_s: float | None = None, status_every_s: float | None = None,
+    notify: Log | None = None,
 ) -> PipelineOutcome:
     """Run a search in `run_dir` (fresh or resumed), then the funnel if configured.
 
     The run directory is locked for the whole run (search, funnel, report): a
     second writer is one line. `source` names the config file in error messages
     (default: the run's copy); `fresh` refuses a directory that already holds a run.
+    A resume must keep what defines the run's fitness and walk
+    (`search.resume_config`); other changes are one line to `notify` (stderr).
     `status_every_s` spaces the status lines written when stderr is not a terminal.
     """
-    validate(config, source or str(run_dir / "config.yaml"))
+    notify = notify or (lambda line: print(line, file=sys.stderr, flush=True))
+    source = source or str(run_dir / "config.yaml")
+    validate(config, source)
     check_unlocked(run_dir)  # refuse a second writer before starting workers
+    if not fresh:
+        check_resumed_config(config, run_dir, source, notify)
     evaluator = make_evaluator(config, address, connect_timeout_s)
+    # A fresh run whose seed fails on the tasks leaves nothing (`search.fresh_run`).
+    before = note_before(run_dir) if fresh else None
     try:
         with run_lock(run_dir), disk_full_as_user_error(run_dir):
             check_run_dir(run_dir, fresh)
             store = RunStore(run_dir)
+            undo = False
             try:
                 store.write_config(config.to_dict())
+                store.record_config(config.to_dict())
                 outcome = search(config, store, evaluator, quiet, log, status_every_s)
                 funnel_error = None
                 if config.funnel and not outcome.interrupted:
                     funnel_error = finish_safely(store, config, evaluator, log)
+            except SeedFailed as exc:
+                undo = before is not None
+                reason = one_line(" ".join(str(exc).split()))
+                raise SeedFailed(
+                    f"{source}: `seed_program` {one_line(config.seed_program)}: {reason}"
+                ) from None
             finally:
                 store.close()
+                if undo:
+                    remove_created(run_dir, before)
     finally:
         evaluator.close()
     return PipelineOutcome(outcome, funnel_error)
@@ -106,6 +128,29 @@ def check_run_dir(run_dir: Path, fresh: bool) -> None:
             "candidates it recorded are gone, so the run cannot be resumed "
             "(restore the database, or start a new run elsewhere)"
         )
+
+
+def check_resumed_config(config, run_dir: Path, source: str, notify: Log) -> None:
+    """Refuse a resume whose config changes the run's fitness or walk, judged
+    against the config the run last ran with (recorded in its database) and the
+    seed program it started from (candidate 0); note any other change.
+
+    Raises:
+        ConfigChanged: one line naming the key, old -> new.
+    """
+    from search.resume_config import check_resume
+
+    if not (run_dir / DB_FILE).is_file():
+        return  # killed before its database existed: nothing was recorded
+    store = RunStore(run_dir, read_only=True)
+    try:
+        recorded, first = store.recorded_config(), store.program_text(0)
+    finally:
+        store.close()
+    seed = load_named(config.seed_program, config.max_length).to_text()
+    note = check_resume(recorded, config.to_dict(), source, seed, first)
+    if note:
+        notify(f"{run_dir}: {note}")
 
 
 def finish_run(store: RunStore, config, evaluator, log: Log = print) -> dict:

@@ -21,12 +21,14 @@ from search.programs import (  # noqa: F401 - candidate_text re-exported
 from search.store import DB_FILE, RunStore
 
 
-def open_store(run_dir: str) -> RunStore:
-    """The run store in `run_dir`; a directory without a run is a user error."""
+def open_store(run_dir: str, writable: bool = False) -> RunStore:
+    """The run store in `run_dir`, read-only unless `writable` (a command that only
+    reads changes nothing there, and can read a run on a read-only disk); a
+    directory without a run is a user error."""
     path = resolve_run(run_dir) or Path(run_dir)
     if not (path / DB_FILE).is_file():
         raise UserError(f"{run_dir}: not a run directory (no {DB_FILE})")
-    return RunStore(path)
+    return RunStore(path, read_only=not writable)
 
 
 def load(spec: str):

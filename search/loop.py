@@ -31,6 +31,7 @@ from search.progress import Progress
 from search.records import Candidate, Result
 from search.recovery import restore_evolution
 from search.report import write_report
+from search.resume_config import config_for_row
 from search.store import DB_FILE, RunStore, disk_full_as_user_error, is_disk_full
 
 
@@ -151,7 +152,11 @@ class SearchRunner:
             ) from None
         if len(rows) > 100:
             self.progress.note(f"replaying {len(rows)} recorded candidates...")
+        # A row is told again under its session's population and budget (a resume
+        # may change them; `search.resume_config`), the search goes on under ours.
+        sessions = self.store.session_configs()
         for row in rows:
+            evolution.config = config_for_row(self.config, sessions, row.told_seq)
             if not isinstance(row.generated_at_tell, int):
                 raise StoreMismatch(
                     f"{self.store.dir / DB_FILE}: candidate {row.id} has no valid "
@@ -166,6 +171,7 @@ class SearchRunner:
                     "the replayed search; was the run directory edited?"
                 )
             self.tell(candidate, row.result(), record=False)
+        evolution.config = self.config
 
     def announce_resume(self) -> None:
         """Say where a resumed run picks up (its first evaluation compiles again)."""

@@ -12,13 +12,14 @@ Every failure is one line: a `ProgramError` (file, line, column) or a
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from dsl.library import builtin_names
 from dsl.loading import check_located, load_program
 from dsl.program import Program
 from search.errors import UserError
-from search.store import CONFIG_FILE, DB_FILE, RunStore
+from search.store import CONFIG_FILE, DB_FILE, DamagedRun, RunStore
 
 #: Where `optsearch run` writes runs by default (`runs/NAME-TIMESTAMP`), relative
 #: to the working directory.
@@ -85,9 +86,11 @@ def candidate_text(spec: str) -> str | None:
         raise UserError(f"{spec}: the candidate id must be a number") from None
     if not (Path(run_dir) / DB_FILE).is_file():
         raise UserError(f"{run_dir}: not a run directory (no {DB_FILE})")
-    store = RunStore(run_dir)
+    store = RunStore(run_dir, read_only=True)  # an archived run can seed a search
     try:
         text = store.kept_program(candidate_id)
+    except sqlite3.DatabaseError as exc:  # a malformed page found by the query
+        raise DamagedRun(f"{Path(run_dir) / DB_FILE}: the run database cannot be read ({exc})") from None
     finally:
         store.close()
     if text is None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import sqlite3
 import time
 import uuid
@@ -32,10 +33,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import quote
 
 import yaml
 
-from proxy_tasks.floats import from_nullable, nullable
+from proxy_tasks.floats import WORST_FITNESS, from_nullable, nullable
 from search.errors import UserError
 from search.records import TUNED_CONSTANTS, Candidate, Result, tuned_program
 
@@ -94,6 +96,13 @@ CREATE TABLE IF NOT EXISTS stage_evaluations (
     PRIMARY KEY (stage, candidate_id)
 );
 """
+
+#: Each table's column list as `_SCHEMA` creates it (a read-only open stands in
+#: an empty TEMP table for one an older run lacks).
+_TABLES = {
+    m.group(1): m.group(2)
+    for m in re.finditer(r"CREATE TABLE IF NOT EXISTS (\w+) (\(.*?\n\));", _SCHEMA, re.S)
+}
 
 CONFIG_FILE = "config.yaml"
 DB_FILE = "candidates.sqlite"
@@ -158,10 +167,19 @@ def disk_full_as_user_error(run_dir: Path) -> Iterator[None]:
 
 
 class RunStore:
-    """One run directory: its database, checkpoint and report folder."""
+    """One run directory: its database, checkpoint and report folder.
 
-    def __init__(self, run_dir: str | Path):
+    `read_only` opens the database for reading alone (the inspection commands):
+    nothing in the directory is created or changed, so an archived run, a run on
+    a read-only disk and a run being written by a live search can all be read.
+    """
+
+    def __init__(self, run_dir: str | Path, read_only: bool = False):
         self.dir = Path(run_dir)
+        self.read_only = read_only
+        if read_only:
+            self.db = _open_read_only(self.dir / DB_FILE)
+            return
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / REPORT_DIR).mkdir(exist_ok=True)
         self.db = sqlite3.connect(self.dir / DB_FILE, timeout=30)
@@ -184,8 +202,8 @@ class RunStore:
     def run_id(self) -> str:
         """This run's id, made when first asked (a checkpoint carries it too)."""
         row = self.db.execute("SELECT value FROM meta WHERE key = 'run_id'").fetchone()
-        if row is not None:
-            return row[0]
+        if row is not None or self.read_only:
+            return row[0] if row is not None else ""
         self.db.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('run_id', ?)", (uuid.uuid4().hex,)
         )
@@ -205,6 +223,35 @@ class RunStore:
     def write_config(self, config_dict: dict[str, Any]) -> None:
         atomic_write_text(self.config_path, yaml.safe_dump(config_dict, sort_keys=False))
 
+    def record_config(self, config_dict: dict[str, Any]) -> None:
+        """Record the config a session runs with, from the rows told so far on, in
+        the database, where an edit of `config.yaml` does not reach it (a resume
+        is checked against it, and a replay tells each row under its session's
+        config: `search.resume_config`)."""
+        self.record_event("config", self.last_told(), config_dict)
+
+    def session_configs(self) -> list[tuple[int, dict[str, Any]]]:
+        """(rows told before the session began, its config) of every recorded
+        session, oldest first."""
+        rows = self.db.execute(
+            "SELECT at_told, detail FROM events WHERE kind = 'config' ORDER BY seq"
+        ).fetchall()
+        sessions = []
+        for at, detail in rows:
+            try:
+                config = json.loads(detail or "")
+            except (ValueError, RecursionError):  # an edited record is no record
+                continue
+            if isinstance(at, int) and isinstance(config, dict):
+                sessions.append((at, config))
+        return sessions
+
+    def recorded_config(self) -> dict[str, Any] | None:
+        """The config the run last ran with, or None if none was recorded (a run
+        from before configs were recorded)."""
+        sessions = self.session_configs()
+        return sessions[-1][1] if sessions else None
+
     def save_checkpoint(self, state: dict[str, Any]) -> None:
         """Write the search state atomically (a reader sees the old or the new one),
         stamped with this run's id."""
@@ -212,16 +259,35 @@ class RunStore:
             self.dir / CHECKPOINT_FILE, json.dumps({**state, "run_id": self.run_id})
         )
 
-    def load_checkpoint(self) -> dict[str, Any] | None:
+    def load_checkpoint(self, max_bytes: int | None = None) -> dict[str, Any] | None:
         """The checkpoint as written, or None if there is none.
 
+        Args:
+            max_bytes: refuse a larger file before reading it (a checkpoint's size
+                is bounded by its run's config: `search.checkpoint_shape`).
+
         Raises:
-            ValueError: the file is not a JSON object (truncated, garbage, empty).
+            ValueError: the file is larger than `max_bytes`, cannot be read, is
+                nested too deeply to parse, or is not a JSON object (truncated,
+                garbage, empty).
         """
         path = self.dir / CHECKPOINT_FILE
         if not path.exists():
             return None
-        state = json.loads(path.read_bytes())
+        try:
+            size = path.stat().st_size
+            if max_bytes is not None and size > max_bytes:
+                raise ValueError(
+                    f"{size} bytes, more than a checkpoint of this run takes "
+                    f"(at most {max_bytes})"
+                )
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ValueError(f"cannot read it: {exc.strerror or exc}") from None
+        try:
+            state = json.loads(data)
+        except RecursionError:
+            raise ValueError("nested too deeply to be a checkpoint") from None
         if not isinstance(state, dict):
             raise ValueError("not a JSON object")
         return state
@@ -379,8 +445,8 @@ class RunStore:
             (count,),
         ).fetchall()
         # The program as the search kept it: tuned constants written in.
-        decoded = [(i, f, text, json.loads(m or "{}")) for i, f, text, m in rows]
-        return [(i, f, kept_text(text, m), m) for i, f, text, m in decoded]
+        kept = [(i, f, *self._kept(i, text, m)) for i, f, text, m in rows]
+        return [(i, f, text, m) for i, f, text, m in kept]
 
     def failures_by_status(self) -> dict[str, int]:
         """How many valid candidates failed, by status (nonfinite, diverged, timeout,
@@ -482,12 +548,62 @@ class RunStore:
         ).fetchone()
         if row is None:
             return None
-        return kept_text(row[0], json.loads(row[1] or "{}"))
+        return self._kept(candidate_id, row[0], row[1])[0]
+
+    def _kept(self, candidate_id: int, text: str, metrics: str | None) -> tuple[str, dict]:
+        """(kept program text, metrics) of a stored row.
+
+        Raises:
+            DamagedRun: the metrics do not read back, or their tuned constants do
+                not fit the program (an edited row: NaN, too few, not numbers).
+        """
+        try:
+            decoded = json.loads(metrics or "{}")
+            if not isinstance(decoded, dict):
+                raise ValueError("the metrics are not a mapping")
+            return kept_text(text, decoded), decoded
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise DamagedRun(
+                f"{self.dir / DB_FILE}: candidate {candidate_id} cannot be read back "
+                f"({' '.join(str(exc).split())[:100]}); was the database edited?"
+            ) from None
 
     def evaluations_up_to(self, told_seq: int) -> int:
         """How many candidates told up to `told_seq` were evaluated (not cache hits)."""
         return self.db.execute(
             "SELECT COUNT(*) FROM candidates WHERE told_seq <= ? AND cache_hit = 0",
+            (told_seq,),
+        ).fetchone()[0]
+
+    def told_fitness(self, told_seq: int) -> dict[int, float]:
+        """The fitness a member holds for each candidate told up to `told_seq`
+        (its recorded fitness if it scored ok, else -inf)."""
+        rows = self.db.execute(
+            "SELECT id, status, fitness FROM candidates WHERE told_seq BETWEEN 1 AND ?",
+            (told_seq,),
+        ).fetchall()
+        return {
+            i: from_nullable(f) if status == "ok" else WORST_FITNESS
+            for i, status, f in rows
+        }
+
+    def invalid_below(self, candidate_id: int) -> int:
+        """How many children the checker rejected among ids below `candidate_id`."""
+        return self.db.execute(
+            "SELECT COUNT(*) FROM candidates WHERE valid = 0 AND id < ?", (candidate_id,)
+        ).fetchone()[0]
+
+    def told_seq_of(self, candidate_id: int) -> int:
+        """When a candidate was told (its `told_seq`), 0 if it was not."""
+        row = self.db.execute(
+            "SELECT told_seq FROM candidates WHERE id = ?", (candidate_id,)
+        ).fetchone()
+        return row[0] if row and row[0] is not None else 0
+
+    def max_told_id(self, told_seq: int) -> int:
+        """The highest id among the candidates told up to `told_seq` (-1 for none)."""
+        return self.db.execute(
+            "SELECT COALESCE(MAX(id), -1) FROM candidates WHERE told_seq BETWEEN 1 AND ?",
             (told_seq,),
         ).fetchone()[0]
 
@@ -538,8 +654,44 @@ class RunStore:
         return {cid: from_nullable(f) for cid, f in rows}
 
     def close(self) -> None:
-        self.db.commit()
+        if not self.read_only:
+            self.db.commit()
         self.db.close()
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that only reads `path` and creates no file next to it.
+
+    With a `-wal` file present (a live run, or one killed before its last
+    checkpoint) the rows committed there count, so SQLite reads it (`mode=ro`,
+    which needs the `-shm` file the writer left). Without one, every committed
+    row is in the database file itself and it is opened `immutable` (no locks, no
+    `-shm`/`-wal` created): a `mode=ro` reader would leave both files behind, and
+    cannot create them in a read-only directory at all. A `-wal` that cannot be
+    read that way (its `-shm` gone from a read-only directory) falls back to the
+    database file alone.
+
+    Raises:
+        DamagedRun: no such file, unreadable, or not an SQLite database.
+    """
+    uri = "file:" + quote(os.fsencode(path.absolute()), safe="/")
+    has_wal = path.with_name(path.name + "-wal").exists()
+    attempts = [f"{uri}?mode=ro", f"{uri}?mode=ro&immutable=1"][0 if has_wal else 1 :]
+    for i, attempt in enumerate(attempts):
+        db = sqlite3.connect(attempt, uri=True, timeout=30)
+        try:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+            # A run from before a table existed reads as one with that table empty.
+            for name, columns in _TABLES.items():
+                if name not in tables:
+                    db.execute(f"CREATE TEMP TABLE {name} {columns}")
+            return db
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            if i + 1 < len(attempts) and "unable to open" in str(exc):
+                continue
+            raise DamagedRun(f"{path}: not a readable run database ({exc})") from None
+    raise AssertionError("unreachable")
 
 
 def kept_text(text: str, metrics: dict) -> str:

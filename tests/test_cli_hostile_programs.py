@@ -33,6 +33,7 @@ def _fails_with_one_line(capsys, argv: list[str], fragment: str) -> str:
     [
         ("big_integer.py", ":3:18: number out of range"),
         ("inf_literal.py", ":3:18: number out of range"),
+        ("underflow_literal.py", ":3:18: number out of range"),
         ("nested_parens.py", ":3:218: syntax error: too many nested parentheses"),
     ],
 )

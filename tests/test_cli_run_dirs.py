@@ -199,3 +199,31 @@ def test_a_run_with_constant_tuning_resumes_from_its_checkpoint_without_a_rebuil
     resumed = optsearch("run", "--resume", str(run_dir), "max_candidates=35", "--quiet")
     assert resumed.returncode == 0, resumed.stderr
     assert "rebuilding" not in resumed.stderr, resumed.stderr
+
+
+def test_a_run_on_a_read_only_disk_can_be_shown_and_exported(runs, tmp_path):
+    from tests.search.read_only import read_only_tree
+    from tests.search.test_read_only_store import snapshot
+
+    tmp, _ = runs
+    run_dir = tmp_path / "archived"
+    shutil.copytree(tmp / "full", run_dir)
+    before = snapshot(run_dir)
+    with read_only_tree(run_dir):
+        shown = optsearch("show", str(run_dir))
+        exported = optsearch("export", f"{run_dir}:0")
+    assert shown.returncode == 0 and "hall of fame" in shown.stdout, shown.stderr
+    assert exported.returncode == 0 and "def " in exported.stdout, exported.stderr
+    assert snapshot(run_dir) == before
+
+
+def test_a_config_edited_to_another_fitness_is_refused_on_resume(runs, tmp_path):
+    tmp, _ = runs
+    run_dir = tmp_path / "edited_config"
+    shutil.copytree(tmp / "half", run_dir)
+    config = run_dir / "config.yaml"
+    config.write_text(config.read_text().replace("num_seeds: 1", "num_seeds: 2"))
+    database = (run_dir / "candidates.sqlite").read_bytes()
+    result = optsearch("run", "--resume", str(run_dir), "max_candidates=120")
+    one_line_error(result, "cannot resume with `tasks.num_seeds` changed (1 -> 2)")
+    assert (run_dir / "candidates.sqlite").read_bytes() == database

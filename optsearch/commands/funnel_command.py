@@ -44,7 +44,7 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     try:
         # The funnel writes the run (events, report): one writer at a time.
         with run_lock(run_dir), disk_full_as_user_error(run_dir):
-            store = open_store(str(run_dir))
+            store = open_store(str(run_dir), writable=True)
             try:
                 pipeline.finish_run(store, config, evaluator)
             finally:

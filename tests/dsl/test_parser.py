@@ -89,6 +89,9 @@ BAD_PROGRAMS = [
     ("def train(w, g, m, v, lr):\n    update = g * 1e309\n    return update, m, v\n", 2, "out of range"),
     ("def train(w, g, m, v, lr):\n    update = g * -1e309\n    return update, m, v\n", 2, "out of range"),
     (f"def train(w, g, m, v, lr):\n    update = g * {'9' * 400}\n    return update, m, v\n", 2, "out of range"),
+    ("def train(w, g, m, v, lr):\n    update = g * 1e-400\n    return update, m, v\n", 2, "out of range"),
+    ("def train(w, g, m, v, lr):\n    update = g * -1e-400\n    return update, m, v\n", 2, "out of range"),
+    (f"def train(w, g, m, v, lr):\n    update = g * 0.{'0' * 400}1\n    return update, m, v\n", 2, "out of range"),
     ("def train(w, g, m, v, lr):\n    update = g * e\n    e = g * 2\n    return update, m, v\n", 2, "`e` is an op"),
 ]
 
@@ -119,6 +122,26 @@ def test_a_non_finite_literal_is_rejected_at_its_column():
     with pytest.raises(ProgramError) as info:
         parse("def train(w, g, m, v, lr):\n    update = g * 1e309\n    return update, m, v\n", "p.py")
     assert str(info.value) == "p.py:2:18: number out of range: literals must be finite floats"
+
+
+def test_an_underflowing_literal_is_rejected_at_its_column_like_an_overflowing_one():
+    with pytest.raises(ProgramError) as info:
+        parse("def train(w, g, m, v, lr):\n    update = g * 1e-400\n    return update, m, v\n", "p.py")
+    assert str(info.value) == (
+        "p.py:2:18: number out of range: `1e-400` is below the smallest float (about "
+        "5e-324) and would read as 0.0; write 0 if zero is meant"
+    )
+
+
+@pytest.mark.parametrize(
+    "literal,value",
+    [("0.0", 0.0), ("0", 0.0), ("-0.0", -0.0), ("0e-999", 0.0), ("1e-8", 1e-8),
+     ("1e-310", 1e-310), ("5e-324", 5e-324)],
+)
+def test_zero_small_and_subnormal_literals_stay_valid(literal, value):
+    # Subnormals are nonzero floats: kept, so every constant a search writes reads back.
+    program = parse(f"def train(w, g, m, v, lr):\n    update = g * {literal}\n    return update, m, v\n")
+    assert program.statements[0].args[1] == Const(value)
 
 
 def test_a_file_name_with_a_newline_stays_on_one_line():

@@ -125,6 +125,7 @@ def test_a_resumed_run_says_where_it_picks_up(tmp_path):
     assert first.returncode == 0, first.stderr
     resumed = optsearch("run", "--resume", str(tmp_path / "r"), "max_candidates=30")
     assert resumed.returncode == 0, resumed.stderr
-    assert resumed.stderr.splitlines()[0] == (
-        "resuming at 20 of 30 candidates (the first evaluation compiles 1 task again)..."
-    )
+    assert resumed.stderr.splitlines()[:2] == [
+        f"{tmp_path / 'r'}: resuming with a changed config: max_candidates 20 -> 30",
+        "resuming at 20 of 30 candidates (the first evaluation compiles 1 task again)...",
+    ]
