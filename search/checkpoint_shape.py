@@ -171,6 +171,24 @@ def _is_pending(value: Any) -> bool:
     )
 
 
+def _is_answer(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and set(value) == {"status", "fitness", "metrics"}
+        and isinstance(value["status"], str)
+        and _is_fitness(value["fitness"])
+        and isinstance(value["metrics"], dict)
+    )
+
+
+def _is_answered(value: Any) -> bool:
+    """Cache answers of candidates still in flight, keyed by candidate id."""
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and k.isdigit() and k.isascii() and _is_answer(a)
+        for k, a in value.items()
+    )
+
+
 _FIELDS: dict[str, Callable[[Any], bool]] = {
     "population": _is_population,
     "programs": _is_programs,
@@ -182,6 +200,7 @@ _FIELDS: dict[str, Callable[[Any], bool]] = {
     "best_at_told": _is_int,
     "restarts": _is_restarts,
     "pending": _is_pending,
+    "answered": _is_answered,
     "run_id": lambda v: v is None or isinstance(v, str),
 }
 

@@ -157,6 +157,9 @@ def _inconsistency(store: RunStore, state: dict, evolution: Evolution) -> str | 
     for candidate in evolution.pending.values():
         if not _is_asked(candidate, evolution.config, fitness):
             return f"{CHECKPOINT_FILE} has a candidate in flight that is not its program"
+    # A cache answer is held only until its candidate is told.
+    if not set(evolution.answered) <= set(evolution.pending):
+        return f"{CHECKPOINT_FILE} holds a cache answer for no candidate in flight"
     return None
 
 
