@@ -27,7 +27,7 @@ from tests.search.test_search_loop import make_config, rows
 
 #: Seed restarts (so the checkpoint lists some) and two candidates in flight (so
 #: it holds pending ones).
-OVERRIDES = {"restarts": {"seed_every_candidates": 12}}
+OVERRIDES = {"restarts": {"seed_every_candidates": 12}, "ask_ahead": 4}
 FULL, CUT = 60, 33  # the cut run is interrupted at 33 with a candidate in flight
 
 
@@ -168,6 +168,8 @@ def wrong_shapes(state: dict):
         for i, value in enumerate(ODD_VALUES):
             if key == "run_id" and value is None:
                 continue  # a checkpoint from before run ids existed is trusted
+            if key == "answered" and value == {}:
+                continue  # no cache answers held is a valid state: they are re-asked
             yield f"{key}={i}", {**state, key: value}
         if key != "run_id":
             yield f"no-{key}", {k: v for k, v in state.items() if k != key}
