@@ -353,7 +353,9 @@ def report(store: RunStore, result: dict, log: Log = print) -> None:
     log(final_report(result))
 
 
-def first_lion_family(store: RunStore) -> dict | None:
+def first_lion_family(
+    store: RunStore, verdicts: dict[str, tuple[bool, bool]] | None = None
+) -> dict | None:
     """The first successfully evaluated Lion-family candidate, in told order.
 
     Returns:
@@ -362,8 +364,11 @@ def first_lion_family(store: RunStore) -> dict | None:
         candidate) and `first_distinct` (the same facts for the first with
         b1 != b2, Lion proper rather than signum, or None), or None if the search
         never produced one.
+
+    `verdicts` (cache key -> (Lion family, b1 != b2)) may be passed in and kept
+    between calls, so a watcher polling a growing run matches each behaviour once.
     """
-    verdicts: dict[str, tuple[bool, bool]] = {}
+    verdicts = {} if verdicts is None else verdicts
     first, distinct, family = None, None, []
     for cid, text, told, since_start, key in store.told_ok():
         if key not in verdicts:
@@ -378,6 +383,7 @@ def first_lion_family(store: RunStore) -> dict | None:
             facts = {
                 "candidate_id": cid, "told": told, "wall_s": since_start,
                 "evaluated": store.evaluations_up_to(told),
+                "eval_cpu_s": store.eval_seconds_up_to(told),
             }
         if first is None:
             first = facts

@@ -4,6 +4,12 @@ when the first Lion-family program with b1 != b2 appeared and what the funnel di
     python scripts/lion_golden.py configs/lion.yaml --seeds 0,1,2,3,4 --runs runs/golden
     python scripts/lion_golden.py configs/lion.yaml --seeds 0,1 --parallel 2 max_candidates=20000
     python scripts/lion_golden.py configs/lion.yaml --seeds 0,1,2 --report-only
+    python scripts/lion_golden.py configs/lion.yaml --until-first-lion funnel=null
+
+`--until-first-lion` measures time to Lion alone: each seed's run is watched (its
+database read every `--poll` seconds) and stopped, as a kill would, once it has
+told a Lion-family program with b1 != b2; a `seed-S.stopped` file marks it done,
+and the run's later candidates and funnel are never spent.
 
 Each seed is one `optsearch run CONFIG seed=S --run-dir RUNS/seed-S` (resumed if
 its directory exists, skipped if it finished). The table then reads each run's
@@ -24,8 +30,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -35,10 +43,16 @@ from optsearch.pipeline import first_lion_family
 from search.store import RunStore
 
 
-def run_seed(config: str, seed: int, run_dir: Path, overrides: list[str]) -> int:
-    """Start or resume one seed's run; returns its exit status."""
+def run_seed(config: str, seed: int, run_dir: Path, overrides: list[str],
+             until_lion: bool = False, poll: float = 30.0) -> int:
+    """Start or resume one seed's run; returns its exit status.
+
+    With `until_lion` the run is stopped (SIGTERM: it checkpoints and ends, as
+    after a kill) once it has told a Lion with b1 != b2.
+    """
     log = run_dir.with_suffix(".log")
-    if (run_dir / "report" / "final.json").is_file():
+    stopped = run_dir.with_suffix(".stopped")
+    if (run_dir / "report" / "final.json").is_file() or stopped.is_file():
         return 0
     if run_dir.exists():
         cmd = [sys.executable, "-m", "optsearch", "run", "--resume", str(run_dir)]
@@ -47,7 +61,30 @@ def run_seed(config: str, seed: int, run_dir: Path, overrides: list[str]) -> int
                *overrides, "--run-dir", str(run_dir)]
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "a") as out:
-        return subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        verdicts: dict = {}  # kept between polls: each behaviour is matched once
+        while True:
+            try:
+                return process.wait(timeout=poll)
+            except subprocess.TimeoutExpired:
+                pass
+            if until_lion and _has_distinct_lion(run_dir, verdicts):
+                process.send_signal(signal.SIGTERM)
+                code = process.wait()
+                stopped.write_text(f"stopped at {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+                return code
+
+
+def _has_distinct_lion(run_dir: Path, verdicts: dict) -> bool:
+    """Whether the run has told a Lion-family program with b1 != b2 yet."""
+    if not (run_dir / "candidates.sqlite").is_file():
+        return False
+    store = RunStore(run_dir, read_only=True)
+    try:
+        first = first_lion_family(store, verdicts)
+    finally:
+        store.close()
+    return bool(first and first.get("first_distinct"))
 
 
 def first_lion(store: RunStore) -> dict:
@@ -107,15 +144,16 @@ def ids_cell(ids: list[int] | None, finished: bool) -> str:
 def table(rows: list[dict]) -> str:
     lines = [
         "| seed | candidates | first Lion family (told / evaluated / wall) | first b1 != b2 "
-        "(told / evaluated / wall) | funnel kept b1 != b2 | ablated to Lion "
+        "(told / evaluated / scoring CPU / wall) | funnel kept b1 != b2 | ablated to Lion "
         "| its b1 / b2 / decay / lr scale |",
         "|---|---|---|---|---|---|---|",
     ]
 
-    def cell(hit):
+    def cell(hit, cpu=False):
         if not hit:
             return "never"
-        return f"{hit['told']} / {hit['evaluated']} / {hit['wall_s'] / 60:.1f} min"
+        spent = f" / {hit.get('eval_cpu_s', 0.0) / 60:.1f} min" if cpu else ""
+        return f"{hit['told']} / {hit['evaluated']}{spent} / {hit['wall_s'] / 60:.1f} min"
 
     for r in rows:
         out = r["funnel"]
@@ -123,11 +161,20 @@ def table(rows: list[dict]) -> str:
         final = ids_cell(out.get("ablated_to_lion"), out["finished"])
         lines.append(
             f"| {r['seed']} | {r['candidates']} | {cell(r['first'].get('any'))} | "
-            f"{cell(r['first'].get('distinct'))} | {kept} | {final} | "
+            f"{cell(r['first'].get('distinct'), cpu=True)} | {kept} | {final} | "
             f"{constants(out['lion_constants']) if out.get('ablated_to_lion') else '-'} |"
         )
-    reached = sum(1 for r in rows if r["first"].get("distinct"))
+    walls = sorted(r["first"]["distinct"]["wall_s"] / 60 for r in rows
+                   if r["first"].get("distinct"))
+    reached = len(walls)
     lines.append(f"\n{reached} of {len(rows)} seeds reached a Lion-family program with b1 != b2.")
+    if rows:
+        # Seeds that never reached one count as slower than any that did.
+        ordered = walls + [float("inf")] * (len(rows) - reached)
+        middle = ordered[(len(ordered) - 1) // 2] if len(ordered) % 2 else (
+            (ordered[len(ordered) // 2 - 1] + ordered[len(ordered) // 2]) / 2)
+        lines.append(f"Median wall time to it: {middle:.1f} min" if middle != float("inf")
+                     else "Median wall time to it: never (most seeds did not reach it)")
     return "\n".join(lines)
 
 
@@ -139,13 +186,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--runs", default="runs/golden", help="folder of the seeds' runs")
     parser.add_argument("--parallel", type=int, default=1, help="seeds run at once")
     parser.add_argument("--report-only", action="store_true", help="only read the runs")
+    parser.add_argument("--until-first-lion", action="store_true",
+                        help="stop each seed once it has told a Lion with b1 != b2")
+    parser.add_argument("--poll", type=float, default=30.0,
+                        help="seconds between reads of a watched run's database")
     args = parser.parse_intermixed_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     runs = Path(args.runs)
     if not args.report_only:
         with ThreadPoolExecutor(args.parallel) as pool:
             codes = list(pool.map(
-                lambda s: run_seed(args.config, s, runs / f"seed-{s}", args.overrides), seeds
+                lambda s: run_seed(args.config, s, runs / f"seed-{s}", args.overrides,
+                                   args.until_first_lion, args.poll), seeds
             ))
         for seed, code in zip(seeds, codes):
             if code:
@@ -156,7 +208,7 @@ def main(argv: list[str]) -> int:
         if not (run_dir / "candidates.sqlite").is_file():
             print(f"seed {seed}: no run in {run_dir}")
             continue
-        store = RunStore(run_dir)
+        store = RunStore(run_dir, read_only=True)
         try:
             rows.append({
                 "seed": seed, "candidates": store.told_count(),

@@ -575,6 +575,15 @@ class RunStore:
             (told_seq,),
         ).fetchone()[0]
 
+    def eval_seconds_up_to(self, told_seq: int) -> float:
+        """Seconds the workers spent scoring the candidates told up to `told_seq`
+        (cache hits cost none): the search's CPU time, whatever the worker count."""
+        return self.db.execute(
+            "SELECT COALESCE(SUM(seconds), 0.0) FROM candidates"
+            " WHERE told_seq <= ? AND cache_hit = 0",
+            (told_seq,),
+        ).fetchone()[0]
+
     def told_fitness(self, told_seq: int) -> dict[int, float]:
         """The fitness a member holds for each candidate told up to `told_seq`
         (its recorded fitness if it scored ok, else -inf)."""
