@@ -14,6 +14,7 @@ import importlib
 import sqlite3
 import sys
 
+from optsearch.terminal_safe import guarded_streams
 from search.errors import UserError
 
 #: Modules that each add one or more subcommands, in help order.
@@ -53,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the process exit status."""
+    # Guarded from the start: argparse's own errors echo the arguments too.
+    with guarded_streams():
+        return _parse_and_dispatch(argv)
+
+
+def _parse_and_dispatch(argv: list[str] | None) -> int:
     parser = build_parser()
     # Overrides (KEY=VALUE) may come after options; argparse stops collecting a
     # positional list at the first option, so gather the stragglers here.
@@ -62,10 +69,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if stragglers:
         args.overrides = list(args.overrides) + stragglers
+    return _dispatch(args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the parsed command, turning a user's bad input into one line."""
+    from dsl.parser import one_line
+
     try:
         status = args.func(args)
     except UserError as exc:
-        print(f"optsearch {args.command}: error: {exc}", file=sys.stderr)
+        # One line, escaped: the message may echo a name the user gave.
+        print(f"optsearch {args.command}: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except sqlite3.DatabaseError as exc:
         # A run database damaged past what opening it checks (a malformed page
@@ -73,15 +88,22 @@ def main(argv: list[str] | None = None) -> int:
         run = getattr(args, "resume", None) or getattr(args, "run_dir", None) or getattr(
             args, "target", None
         )
-        where = f"{run}: " if run else ""
+        where = f"{one_line(str(run))}: " if run else ""
         print(
-            f"optsearch {args.command}: error: {where}the run database cannot be read ({exc})",
+            f"optsearch {args.command}: error: {where}the run database cannot be read "
+            f"({one_line(str(exc))})",
             file=sys.stderr,
         )
         return 2
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    except OSError as exc:
+        # A path the user gave that the system will not take (a name too long,
+        # a loop of links, a folder it may not read): theirs to fix, so one line.
+        where = f"{one_line(str(exc.filename))}: " if exc.filename else ""
+        print(f"optsearch {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"optsearch {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -36,7 +36,7 @@ from funnel.lion_family import match_lion
 from funnel.metaval import MetavalHook, overfit_onset, read_points
 from funnel.stages import FunnelOutcome, run_funnel
 from search.errors import UserError
-from search.fresh_run import note_before, remove_created
+from search.fresh_run import check_fresh_target, note_before, remove_created
 from search.loop import RunOutcome, SearchRunner, SeedFailed
 from search.preflight import check_run_config
 from search.programs import load_named
@@ -79,6 +79,8 @@ def run(
     notify = notify or (lambda line: print(line, file=sys.stderr, flush=True))
     source = source or str(run_dir / "config.yaml")
     validate(config, source)
+    if fresh:
+        check_fresh_target(run_dir)  # before the lock or anything else is written
     check_unlocked(run_dir)  # refuse a second writer before starting workers
     if not fresh:
         check_resumed_config(config, run_dir, source, notify)

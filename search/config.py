@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -270,11 +271,22 @@ def build_section(cls, raw: Any, source: str, prefix: str):
     return built
 
 
+#: A run name: one path component (it names the run's folder under runs/), of
+#: characters every file system and shell takes as they are.
+RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+RUN_NAME_RULE = (
+    "one path component of at most 64 letters, digits, '.', '_' and '-', "
+    "starting with a letter or digit"
+)
+
+
 def _check_search(config: SearchConfig, source: str) -> None:
     """Rules across keys of the search's own sections."""
     from dsl.ops import OPS
     from search.mutation import MUTATIONS
 
+    if not RUN_NAME.fullmatch(config.name):
+        raise ConfigError(f"{source}: `name` must be {RUN_NAME_RULE}; got {_show(config.name)}")
     if not config.tasks.proxy:
         raise ConfigError(f"{source}: `tasks.proxy` must name at least one task")
     unknown = [op for op in config.ops if op not in OPS]

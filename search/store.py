@@ -181,7 +181,15 @@ class RunStore:
             self.db = _open_read_only(self.dir / DB_FILE)
             return
         self.dir.mkdir(parents=True, exist_ok=True)
-        (self.dir / REPORT_DIR).mkdir(exist_ok=True)
+        report = self.dir / REPORT_DIR
+        if report.is_symlink() or (report.exists() and not report.is_dir()):
+            # Never replaced, never followed (a link would put the report's files
+            # wherever it points): it is the user's, whatever put it there.
+            raise DamagedRun(
+                f"{report}: is a file or a link, not the run's report folder; move "
+                "it away and run again"
+            )
+        report.mkdir(exist_ok=True)
         self.db = sqlite3.connect(self.dir / DB_FILE, timeout=30)
         try:
             self.db.execute("PRAGMA journal_mode=WAL")

@@ -125,9 +125,19 @@ def test_a_failed_seed_in_a_directory_that_existed_removes_only_what_the_run_wro
     tmp_path, capsys, monkeypatch
 ):
     monkeypatch.setattr(pipeline, "make_evaluator", lambda *a, **k: FailingEvaluator())
+    # A fresh run may go only where nothing but a run's own files are: here a
+    # `report/` folder made ahead, with the user's notes in it.
+    run_dir = tmp_path / "mine"
+    (run_dir / "report").mkdir(parents=True)
+    (run_dir / "report" / "notes.txt").write_text("keep me")
+    refused(capsys, run_seeded(tmp_path, "adamw", run_dir), "fails on the tasks")
+    assert sorted(p.name for p in run_dir.iterdir()) == ["report"]
+    assert (run_dir / "report" / "notes.txt").read_text() == "keep me"
+
+
+def test_a_fresh_run_into_a_folder_of_other_files_is_refused_before_writing(tmp_path, capsys):
     run_dir = tmp_path / "mine"
     run_dir.mkdir()
     (run_dir / "notes.txt").write_text("keep me")
-    refused(capsys, run_seeded(tmp_path, "adamw", run_dir), "fails on the tasks")
+    refused(capsys, run_seeded(tmp_path, "adamw", run_dir), "not empty and not a run directory")
     assert sorted(p.name for p in run_dir.iterdir()) == ["notes.txt"]
-    assert (run_dir / "notes.txt").read_text() == "keep me"

@@ -78,6 +78,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             config = smoke_config(config)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_dir = Path(args.run_dir or f"runs/{config.name}-{stamp}")
+        if args.run_dir:
+            from search.fresh_run import check_fresh_target
+
+            check_fresh_target(run_dir)
         if (run_dir / "candidates.sqlite").exists():
             raise UserError(f"{run_dir}: a run is already there; resume it with --resume {run_dir}")
     # A resumed run's config is its own copy, which is launch's default source.
