@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -130,8 +132,12 @@ def test_bad_input_is_one_line_and_exit_2(capsys, files, argv):
 
 
 def test_the_installed_command_reports_bad_input_with_exit_2(files):
+    # The console script pip installed beside this interpreter, so the test
+    # needs no activated environment on PATH.
+    command = Path(sys.executable).parent / "optsearch"
+    assert command.is_file(), f"no installed `optsearch` beside {sys.executable}"
     done = subprocess.run(
-        ["optsearch", "simplify", str(files["broken"])],
+        [str(command), "simplify", str(files["broken"])],
         capture_output=True,
         text=True,
         timeout=120,
