@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("config")
     parser.add_argument("--runs", default="runs/same-walk", help="folder of the three runs")
     parser.add_argument("overrides", nargs="*", help="config overrides, e.g. max_candidates=400 seed=1")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # options may follow the overrides
     runs = Path(args.runs)
     runs.mkdir(parents=True, exist_ok=True)
     reference = None
