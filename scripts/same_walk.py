@@ -6,8 +6,9 @@ Each run is a real `optsearch run` (funnel off) into RUNS/serial, RUNS/ray-1 and
 RUNS/ray-2; then their candidate tables (id, parent, mutation, program, status,
 fitness, cache hit, told order) are compared row for row. Prints one line per
 evaluator with its wall time and whether its table is the serial one, and exits
-1 at the first difference (naming the candidate id). Finished runs are reused,
-so a rerun only compares.
+1 at the first difference (naming the candidate id). A run directory that exists
+is resumed: a killed run continues, a finished one returns at once, so a rerun
+only compares.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 COLUMNS = "id, parent_id, mutation, program, status, fitness, cache_hit, told_seq"
+CACHE_HIT = COLUMNS.split(", ").index("cache_hit")
 EVALUATORS = {
     "serial": ["evaluator.kind=serial"],
     "ray-1": ["evaluator.kind=ray", "evaluator.workers=1"],
@@ -46,11 +48,13 @@ def first_difference(a: list[tuple], b: list[tuple]) -> str | None:
 
 
 def run(config: str, run_dir: Path, overrides: list[str]) -> float:
-    """Seconds an `optsearch run` into `run_dir` took (0 when it had finished before)."""
-    if (run_dir / "report" / "summary.json").exists():
-        return 0.0
-    argv = [sys.executable, "-m", "optsearch", "run", config, "funnel=null", *overrides]
-    argv += ["--resume", str(run_dir)] if run_dir.exists() else ["--run-dir", str(run_dir)]
+    """Seconds an `optsearch run` into `run_dir` took: fresh, or resumed where it
+    exists (a finished run's report is no sign of the end: a killed run writes one)."""
+    if run_dir.exists():  # a killed run resumes under the config it recorded
+        argv = [sys.executable, "-m", "optsearch", "run", "--resume", str(run_dir)]
+    else:
+        argv = [sys.executable, "-m", "optsearch", "run", config, "funnel=null", *overrides,
+                "--run-dir", str(run_dir)]
     started = time.perf_counter()
     with open(run_dir.with_suffix(".log"), "a") as log:
         code = subprocess.call(argv, stdout=log, stderr=subprocess.STDOUT)
@@ -71,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, evaluator in EVALUATORS.items():
         seconds = run(args.config, runs / name, [*args.overrides, *evaluator])
         table = candidate_table(runs / name)
-        evaluated = sum(1 for row in table if row[6] == 0)
+        evaluated = sum(1 for row in table if row[CACHE_HIT] == 0)
         if reference is None:
             reference = table
             verdict = "the reference"
