@@ -24,6 +24,12 @@ BYTES_PER_STATEMENT = 256
 #: Bytes one restart record may take.
 BYTES_PER_RESTART = 128
 
+#: Keys a checkpoint written before they existed lacks (`Evolution.from_state`
+#: reads them as empty).
+ADDED_KEYS = {"told_fitnesses"}
+#: Bytes one told fitness may take in `told_fitnesses` (a float's repr, a comma).
+BYTES_PER_FITNESS = 32
+
 #: Values `proxy_tasks.floats.exact` writes for a non-finite fitness.
 _NON_FINITE = ("inf", "-inf", "nan")
 
@@ -48,7 +54,10 @@ def max_checkpoint_bytes(config: SearchConfig) -> int:
         n for n in (restart.plateau_candidates, restart.seed_every_candidates) if n
     ]
     restarts = 2 + (config.max_candidates // min(intervals) if intervals else 0)
-    return BASE_BYTES + programs * per_program + restarts * BYTES_PER_RESTART
+    # The shuffled-selection control keeps every told fitness.
+    told = config.max_candidates if getattr(config, "selection", "") == "shuffled" else 0
+    return (BASE_BYTES + programs * per_program + restarts * BYTES_PER_RESTART
+            + told * BYTES_PER_FITNESS)
 
 
 def shape_problem(state: dict[str, Any], expected_keys: set[str]) -> str | None:
@@ -61,7 +70,7 @@ def shape_problem(state: dict[str, Any], expected_keys: set[str]) -> str | None:
     unknown = sorted(set(state) - expected_keys - {"run_id"})
     if unknown:
         return f"unknown key {_short(unknown[0])!r}"
-    missing = sorted(expected_keys - set(state))
+    missing = sorted(expected_keys - set(state) - ADDED_KEYS)
     if missing:
         return f"no `{missing[0]}`"
     for key, check in _FIELDS.items():
@@ -201,6 +210,7 @@ _FIELDS: dict[str, Callable[[Any], bool]] = {
     "restarts": _is_restarts,
     "pending": _is_pending,
     "answered": _is_answered,
+    "told_fitnesses": lambda v: isinstance(v, list) and all(_is_fitness(f) for f in v),
     "run_id": lambda v: v is None or isinstance(v, str),
 }
 

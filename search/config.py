@@ -147,6 +147,12 @@ class SearchConfig:
     # is a few hundred bytes; the paper's population is 1000).
     population: int = field(default=1000, metadata=_range(2, MAX_POPULATION))
     tournament: int = field(default=2, metadata=_range(1, MAX_POPULATION))
+    # What parents are chosen on: "tournament" (fitness), or a control that keeps
+    # everything else and breaks selection: "none" (every member ranks the same,
+    # so the parent is a uniform draw and a restart from the best returns to the
+    # seed: mutations from the seed without selection) or "shuffled" (a member
+    # ranks by a fitness drawn from those told so far, not its own).
+    selection: Literal["tournament", "none", "shuffled"] = "tournament"
     max_candidates: int = field(default=10_000, metadata=_range(1, 10**9))
     max_length: int = field(default=20, metadata=_range(1, 200))
     seed_program: str = "adamw"

@@ -111,6 +111,10 @@ class Evolution:
         # be told, and a resume must not look it up again in a cache that has
         # grown since (nor count the lookup twice).
         self.answered: dict[int, Result] = {}
+        # Fitnesses told so far, for the "shuffled" selection control: a member
+        # ranks by one of them drawn at random, so selection sees the same
+        # values as the real search, detached from the programs that earned them.
+        self.told_fitnesses: list[float] = []
         # Cache keys of parents as they are kept (tuned constants written in);
         # a member's program never changes, so a key once computed stays right.
         self._parent_keys: dict[int, str] = {}
@@ -286,7 +290,7 @@ class Evolution:
         if result.status != "ok":
             counters.failed += 1
         fitness = result.fitness if result.status == "ok" else WORST_FITNESS
-        member = Member(candidate.id, fitness)
+        member = Member(candidate.id, self._selection_fitness(fitness))
         self.programs[candidate.id] = self._inherited(candidate, result)
         if candidate.mutation == "seed":
             self.population = deque([member] * self.config.population)
@@ -295,10 +299,23 @@ class Evolution:
             if len(self.population) > self.config.population:
                 self.population.popleft()
         self._forget_unreferenced()
-        if fitness > (self.best.fitness if self.best else -math.inf):
+        if member.fitness > (self.best.fitness if self.best else -math.inf):
             self.best = member
             self.best_at_told = counters.told
         return self._maybe_restart()
+
+    def _selection_fitness(self, fitness: float, told: bool = True) -> float:
+        """What a member ranks by in tournaments and as the best: its fitness, or
+        under a control (`selection`) a constant or a shuffled fitness. `told`:
+        the fitness is a new result's (it joins the shuffled pool), not the
+        seed's again at a restart."""
+        if self.config.selection == "none":
+            return 0.0
+        if self.config.selection == "shuffled":
+            if told or not self.told_fitnesses:
+                self.told_fitnesses.append(fitness)
+            return self.told_fitnesses[int(self.rng.integers(len(self.told_fitnesses)))]
+        return fitness
 
     def _inherited(self, candidate: Candidate, result: Result) -> Program:
         """What the child passes on: its program with the tuned constants written
@@ -323,7 +340,8 @@ class Evolution:
             and told % cfg.seed_every_candidates == 0
             and not (cfg.best_for_last_candidates and told > exploit_from)
         ):
-            restarts.append(self._restart("seed", Member(0, self._seed_fitness())))
+            seed = Member(0, self._selection_fitness(self._seed_fitness(), told=False))
+            restarts.append(self._restart("seed", seed))
         elif (
             cfg.plateau_candidates
             and self.best is not None
@@ -414,6 +432,7 @@ class Evolution:
             "restarts": [asdict(r) for r in self.restarts],
             "pending": [candidate_to_dict(c) for c in self.pending.values()],
             "answered": {str(i): answer_to_dict(r) for i, r in self.answered.items()},
+            "told_fitnesses": [exact(f) for f in self.told_fitnesses],
         }
 
     @classmethod
@@ -445,6 +464,7 @@ class Evolution:
         evolution.answered = {
             int(i): answer_from_dict(a) for i, a in state.get("answered", {}).items()
         }
+        evolution.told_fitnesses = [from_exact(f) for f in state.get("told_fitnesses", [])]
         return evolution
 
 

@@ -12,7 +12,7 @@ Fixed (a change is refused with one line naming the key, old -> new):
   fitness answers a new candidate. A cache hit after such a change would give a
   new candidate the old fitness, and one population would hold two objectives;
 - what defines the walk: `seed_program` (its name and the program it reads as,
-  compared with candidate 0), `ops`, `max_length`, `seed`, `tournament`,
+  compared with candidate 0), `ops`, `max_length`, `seed`, `tournament`, `selection`,
   `require_new`, `mutation.*`, `restarts.*` (and `ask_ahead` where the config
   has it). Rows recorded before and after
   such a change would be two searches, and a replay (after a kill, or from a
@@ -55,6 +55,7 @@ WALK_KEYS = (
     "max_length",
     "seed",
     "tournament",
+    "selection",
     "require_new",
     "mutation",
     "restarts",
@@ -73,6 +74,9 @@ FREE_KEYS = (
     "funnel",
     "metaval",
 )
+#: Keys added to the config after runs were recorded without them, with the
+#: value those runs walked by (the code before the key behaved as this value).
+ADDED_KEYS = {"selection": "tournament"}
 #: Mappings compared as one value (a task's weight is part of the task list).
 _LEAVES = ("tasks.proxy",)
 
@@ -137,6 +141,8 @@ def check_resume(
     Raises:
         ConfigChanged: one line naming the first fixed key that changed, old -> new.
     """
+    if recorded is not None:
+        recorded = {**ADDED_KEYS, **recorded}
     found = changes(recorded, given) if recorded is not None else []
     fixed = [(k, a, b) for k, a, b in found if is_fixed(k)]
     if fixed:

@@ -170,8 +170,10 @@ def wrong_shapes(state: dict):
                 continue  # a checkpoint from before run ids existed is trusted
             if key == "answered" and value == {}:
                 continue  # no cache answers held is a valid state: they are re-asked
+            if key == "told_fitnesses" and value == []:
+                continue  # a search selecting on its own fitness keeps none
             yield f"{key}={i}", {**state, key: value}
-        if key != "run_id":
+        if key not in ("run_id", "told_fitnesses"):  # both absent from older checkpoints
             yield f"no-{key}", {k: v for k, v in state.items() if k != key}
     for key in ("counters", "cache_counters"):
         for field in state[key]:

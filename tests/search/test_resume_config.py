@@ -54,6 +54,7 @@ CHANGED = {
     "max_length": 15,
     "seed": 1,
     "tournament": 3,
+    "selection": "shuffled",
     "require_new": True,
     "ask_ahead": 2,
 }
