@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "optsearch.commands.bench_command",
     "optsearch.commands.funnel_command",
     "optsearch.commands.plot_command",
+    "optsearch.commands.rediscover_command",
 ]
 
 

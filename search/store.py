@@ -528,6 +528,20 @@ class RunStore:
             for i, text, told, created, key in rows
         ]
 
+    def told_keys_and_times(self) -> dict[int, tuple[str | None, float]]:
+        """{told_seq: (cache key, seconds of search up to it)} of every told row,
+        seconds counted as `told_ok` counts them."""
+        (start,) = self.db.execute("SELECT MIN(created_at) FROM candidates").fetchone()
+        rows = self.db.execute(
+            "SELECT told_seq, COALESCE(fingerprint, hash), created_at FROM candidates"
+            " WHERE told_seq IS NOT NULL ORDER BY told_seq"
+        ).fetchall()
+        pauses = self.pauses()
+        return {
+            told: (key, created - start - sum(p for at, p in pauses if at <= created))
+            for told, key, created in rows
+        }
+
     def pauses(self) -> list[tuple[float, float]]:
         """(time the search resumed, seconds it was stopped) of every later session.
 

@@ -1,0 +1,105 @@
+"""`optsearch rediscover`: the rediscovery benchmark (`optsearch.rediscovery`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from search.errors import UserError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "rediscover",
+        help="run a known optimizer's frozen config over seeds (and controls); "
+        "table the seeds that re-derived it",
+    )
+    p.add_argument("target", nargs="?", help="a target (see --list), e.g. lion")
+    p.add_argument("overrides", nargs="*",
+                   help="KEY=VALUE changes to the frozen config (the tables name them)")
+    p.add_argument("--seeds", default="10-19", help="e.g. 10-19 or 10,12 (default 10-19)")
+    p.add_argument("--arms", default="search",
+                   help="comma-separated: search, random, shuffled (default search)")
+    p.add_argument("--runs", default="runs/rediscover", help="folder of the seeds' runs")
+    p.add_argument("--out", default="docs/rediscovery",
+                   help="folder of the archives and tables (default docs/rediscovery)")
+    p.add_argument("--report-only", metavar="DIR",
+                   help="print the tables rebuilt from the archives in DIR; run nothing")
+    p.add_argument("--json", action="store_true", help="with --report-only: JSON, not markdown")
+    p.add_argument("--smoke", action="store_true",
+                   help="shrink every budget (as `optsearch run --smoke`): minutes, not hours")
+    p.add_argument("--list", action="store_true", help="list the targets")
+    p.add_argument("--poll", type=float, default=60.0, metavar="SECONDS",
+                   help="seconds between progress lines of a running seed (default 60)")
+    p.set_defaults(func=cmd_rediscover)
+
+
+def cmd_rediscover(args: argparse.Namespace) -> int:
+    from optsearch.rediscovery.report import collect_rows, titles, write_tables
+    from optsearch.rediscovery.runner import ARMS, describe, run_seed
+    from optsearch.rediscovery.tables import as_json, markdown
+    from optsearch.rediscovery.targets import TARGETS, get_target
+
+    if args.list:
+        for t in TARGETS.values():
+            print(f"{t.name:10} {t.title} (config {t.config_path()}, reference {t.reference})")
+        return 0
+    if args.report_only:
+        rows = collect_rows(Path(args.report_only), args.target)
+        if not rows:
+            raise UserError(f"{args.report_only}: no archived seeds there")
+        print(as_json(rows) if args.json else markdown(rows, titles()), end="")
+        return 0
+    if not args.target:
+        raise UserError("name a target (optsearch rediscover --list), or --report-only DIR")
+    target = get_target(args.target)
+    if not target.config_path().is_file():
+        raise UserError(f"{target.config_path()}: the frozen config of {target.name} is missing")
+    arms = [a.strip() for a in args.arms.split(",") if a.strip()]
+    for arm in arms:
+        if arm not in ARMS:
+            raise UserError(f"--arms: unknown arm {arm!r}; arms: {', '.join(ARMS)}")
+    seeds = parse_seeds(args.seeds)
+    out, runs = Path(args.out), Path(args.runs)
+    log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    unfinished = 0
+    for arm in arms:
+        for seed in seeds:
+            extra = [*args.overrides, *(["--smoke"] if args.smoke else [])]
+            row = run_seed(target, arm, seed, runs, out, extra, log, args.poll)
+            if row is None:
+                unfinished += 1
+                continue
+            log(describe(row))
+            write_tables(out)
+    rows = collect_rows(out, target.name)
+    print(markdown(rows, titles()), end="")
+    if unfinished:
+        log(f"{unfinished} seed(s) did not finish; rerun the same command to resume them")
+        return 1
+    return 0
+
+
+def parse_seeds(text: str) -> list[int]:
+    """`10-19` or `10,12,14` (or a mix) as a list of seeds.
+
+    Raises:
+        UserError: not seeds.
+    """
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if "-" in part:
+                low, high = (int(x) for x in part.split("-", 1))
+                if high < low:
+                    raise ValueError
+                seeds.extend(range(low, high + 1))
+            elif part:
+                seeds.append(int(part))
+    except ValueError:
+        raise UserError(f"--seeds {text!r}: give seeds as 10-19 or 10,12,14") from None
+    if not seeds or min(seeds) < 0:
+        raise UserError(f"--seeds {text!r}: give seeds as 10-19 or 10,12,14")
+    return list(dict.fromkeys(seeds))
