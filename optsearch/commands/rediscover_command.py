@@ -29,6 +29,9 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="with --report-only: JSON, not markdown")
     p.add_argument("--smoke", action="store_true",
                    help="shrink every budget (as `optsearch run --smoke`): minutes, not hours")
+    p.add_argument("--verify", action="store_true",
+                   help="rerun archived seeds from scratch (in RUNS/verify) and check that "
+                   "each reproduces its archive in everything but timing")
     p.add_argument("--list", action="store_true", help="list the targets")
     p.add_argument("--poll", type=float, default=60.0, metavar="SECONDS",
                    help="seconds between progress lines of a running seed (default 60)")
@@ -63,6 +66,8 @@ def cmd_rediscover(args: argparse.Namespace) -> int:
     seeds = parse_seeds(args.seeds)
     out, runs = Path(args.out), Path(args.runs)
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    if args.verify:
+        return verify(target, arms, seeds, runs, out, log, args.poll)
     unfinished = 0
     for arm in arms:
         for seed in seeds:
@@ -79,6 +84,25 @@ def cmd_rediscover(args: argparse.Namespace) -> int:
         log(f"{unfinished} seed(s) did not finish; rerun the same command to resume them")
         return 1
     return 0
+
+
+def verify(target, arms, seeds, runs: Path, out: Path, log, poll_s: float) -> int:
+    """`--verify`: 0 if every rerun seed reproduced its archive, 1 otherwise."""
+    from optsearch.rediscovery.runner import verify_seed
+
+    failed = 0
+    for arm in arms:
+        for seed in seeds:
+            found = verify_seed(target, arm, seed, runs, out, log, poll_s)
+            if found is None:
+                failed += 1
+            elif found:
+                failed += 1
+                print(f"{target.name} {arm} seed {seed}: NOT reproduced: {'; '.join(found)}")
+            else:
+                print(f"{target.name} {arm} seed {seed}: reproduced (every candidate and "
+                      "the funnel's result; timing aside)")
+    return 1 if failed else 0
 
 
 def parse_seeds(text: str) -> list[int]:

@@ -150,3 +150,36 @@ def _read_json(path: Path) -> dict:
 def _short(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text if len(text) <= 100 else text[:97] + "..."
+
+
+#: Row fields that depend on the machine and its load, not on the walk.
+TIMING_FIELDS = ("cpu_s", "wall_s")
+
+
+def walk_differences(a: Archive, b: Archive, limit: int = 3) -> list[str]:
+    """Where two archives of one seed's run differ in anything but timing: the
+    candidates (programs, fitness, statuses, cache hits, in told order) and the
+    funnel's result. Empty when a rerun reproduced the archived run."""
+    found = []
+    if len(a.rows) != len(b.rows):
+        found.append(f"{len(a.rows)} candidates told against {len(b.rows)}")
+    for left, right in zip(a.rows, b.rows):
+        fields = sorted((set(left) | set(right)) - set(TIMING_FIELDS))
+        changed = [f for f in fields if left.get(f) != right.get(f)]
+        if changed:
+            found.append(f"candidate told {left.get('told')}: {', '.join(changed)} differ")
+        if len(found) >= limit:
+            return found
+    if _without_timing(a.final) != _without_timing(b.final):
+        found.append("the funnel's results differ")
+    return found[:limit]
+
+
+def _without_timing(value):
+    """`value` (a final.json) with every seconds-like field removed."""
+    if isinstance(value, dict):
+        return {k: _without_timing(v) for k, v in value.items()
+                if not (k.endswith("_s") or k in ("seconds", "elapsed"))}
+    if isinstance(value, list):
+        return [_without_timing(v) for v in value]
+    return value

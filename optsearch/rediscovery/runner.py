@@ -5,7 +5,8 @@ Owns the layout and the order of work. Seed S of arm A of target T runs as
 RUNS/T[-A]/seed-S` in a child process (its output in `seed-S.log` beside it),
 resumed with `--resume` if the directory exists, so a killed benchmark picks up
 where it stopped. A finished seed is archived to `OUT/T/A/seed-S` and is never
-run again (delete its archive to redo it). The controls keep every setting of
+run again (delete its archive to redo it); `verify_seed` reruns an archived
+seed from scratch and compares the walks. The controls keep every setting of
 the search but selection, and skip the funnel.
 """
 
@@ -18,9 +19,12 @@ from pathlib import Path
 from typing import Callable
 
 from dsl.library import configs_dir
-from optsearch.rediscovery.archive import commit_of, is_archived, read_archive, write_archive
+from optsearch.rediscovery.archive import (
+    commit_of, is_archived, read_archive, walk_differences, write_archive,
+)
 from optsearch.rediscovery.rows import seed_row
 from optsearch.rediscovery.targets import Target
+from search.errors import UserError
 from search.store import DB_FILE, RunStore
 
 #: Overrides each arm adds to the target's frozen config.
@@ -50,6 +54,40 @@ def run_seed(target: Target, arm: str, seed: int, runs: Path, out: Path,
     if is_archived(archive):
         return seed_row(read_archive(archive), target)
     run_dir = run_dir_for(runs, target, arm, seed)
+    if not run_to_end(target, arm, seed, run_dir, extra, log, poll_s):
+        return None
+    meta = {"target": target.name, "arm": arm, "seed": seed,
+            "overrides": [*ARMS[arm], *extra], "commit": commit_of(configs_dir().parent)}
+    write_archive(run_dir, archive, meta)
+    return seed_row(read_archive(archive), target)
+
+
+def verify_seed(target: Target, arm: str, seed: int, runs: Path, out: Path,
+                log: Log, poll_s: float = 60.0) -> list[str] | None:
+    """Rerun an archived seed from scratch (in `RUNS/verify/`) with the overrides
+    it was archived with, and return where the rerun's walk and funnel differ
+    from the archive (empty: reproduced); None if the rerun did not finish.
+
+    Raises:
+        UserError: the seed has no archive to verify against.
+    """
+    archive_path = archive_dir_for(out, target, arm, seed)
+    if not is_archived(archive_path):
+        raise UserError(f"{archive_path}: no archive of this seed to verify against")
+    archived = read_archive(archive_path)
+    extra = [o for o in archived.meta.get("overrides", []) if o not in ARMS[arm]]
+    run_dir = run_dir_for(runs / "verify", target, arm, seed)
+    if not run_to_end(target, arm, seed, run_dir, extra, log, poll_s):
+        return None
+    rerun = run_dir.with_name(run_dir.name + "-archive")
+    write_archive(run_dir, rerun, dict(archived.meta))
+    return walk_differences(archived, read_archive(rerun))
+
+
+def run_to_end(target: Target, arm: str, seed: int, run_dir: Path, extra: list[str],
+               log: Log, poll_s: float) -> bool:
+    """Start or resume the seed's run in `run_dir` and wait for it, with a
+    progress line every `poll_s`; False (after a line) if it did not finish."""
     if run_dir.exists():
         cmd = ["run", "--resume", str(run_dir)]
     else:
@@ -76,11 +114,8 @@ def run_seed(target: Target, arm: str, seed: int, runs: Path, out: Path,
                 raise
     if code:
         log(f"{label}: optsearch run exited {code}; see {logfile} (rerun to resume)")
-        return None
-    meta = {"target": target.name, "arm": arm, "seed": seed,
-            "overrides": [*ARMS[arm], *extra], "commit": commit_of(configs_dir().parent)}
-    write_archive(run_dir, archive, meta)
-    return seed_row(read_archive(archive), target)
+        return False
+    return True
 
 
 def _told(run_dir: Path) -> int:

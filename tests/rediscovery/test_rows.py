@@ -114,3 +114,20 @@ def test_archiving_the_same_run_twice_gives_the_same_bytes(tmp_path):
     write_archive(run, tmp_path / "two", meta)
     for name in ("candidates.jsonl.gz", "final.json", "config.yaml", "meta.json"):
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+
+
+def test_two_archives_of_one_walk_differ_only_in_timing(tmp_path):
+    from dataclasses import replace
+
+    from optsearch.rediscovery.archive import walk_differences
+
+    archive = archived(tmp_path, final=final_with(load_builtin("lion").to_text()))
+    slower = replace(archive, rows=[{**r, "cpu_s": r["cpu_s"] * 2, "wall_s": r["wall_s"] + 1}
+                                    for r in archive.rows])
+    assert walk_differences(archive, slower) == []
+    other = replace(archive, rows=[{**r, "fitness": 0.5} if r["told"] == 4 else r
+                                   for r in archive.rows])
+    assert walk_differences(archive, other) == ["candidate told 4: fitness differ"]
+    shorter = replace(archive, rows=archive.rows[:-1], final=None)
+    assert walk_differences(archive, shorter) == [
+        "5 candidates told against 4", "the funnel's results differ"]

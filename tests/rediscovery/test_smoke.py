@@ -29,6 +29,10 @@ def test_a_smoke_run_of_each_target_archives_and_reports(tmp_path, target):
     assert "selection: shuffled" in (out / target / "shuffled" / "seed-3" / "config.yaml").read_text()
     rebuilt = optsearch("rediscover", "--report-only", str(out))
     assert rebuilt.stdout == (out / "tables.md").read_text()
+    # A rerun from scratch walks the same way: every candidate and the funnel.
+    verified = optsearch("rediscover", target, "--verify", "--seeds", "3", "--arms", "search",
+                         "--runs", str(runs), "--out", str(out), timeout=1200)
+    assert verified.returncode == 0 and "reproduced" in verified.stdout, verified.stdout
     # Run again: every seed is archived, so nothing runs and the tables stand.
     again = optsearch("rediscover", target, "--seeds", "3", "--arms", "search",
                       "--runs", str(runs), "--out", str(out))
