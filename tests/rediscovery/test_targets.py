@@ -51,6 +51,12 @@ def test_programs_other_than_lion_miss_the_lion_target(program, why):
     assert not match.hit and why in match.reason
 
 
+@pytest.mark.parametrize("rival", ["lion_sign_decay_seed0", "cubed_adam_twin_seed10"])
+def test_the_rivals_searches_found_on_the_lion_objective_miss_the_lion_target(rival):
+    # Lion's update with sign(w) as its decay; a cubed Adam with a momentum twin.
+    assert not LION.match(load_named(f"configs/programs/found/{rival}.py")).hit
+
+
 @pytest.mark.parametrize("program, beta", [(SIGNUM_TEXT, 0.9), (HEAVY_BALL_SIGN, 0.9)])
 def test_signum_in_either_form_hits_the_signum_target(program, beta):
     match = SIGNUM.match(program)
