@@ -2,7 +2,7 @@
 
 Owns the layout: a summary (one line per target and arm: seeds, successes, median
 CPU and candidates to the first hit) and one table per target and arm (one row
-per seed, from `rows.seed_row`). Seeds without a hit count as slower than any
+per seed, from `rows.seed_row`, its final program as a one-liner). Seeds without a hit count as slower than any
 with one in the medians.
 """
 
@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+
+from dsl.one_liner import one_liner
+from dsl.parser import parse
 
 ARM_TITLES = {
     "search": "search",
@@ -41,8 +44,8 @@ def seed_table(group: list[dict]) -> str:
     """One row per seed of one target and arm."""
     lines = [
         "| seed | candidates | first hit: told / evaluated / CPU / wall | its constants "
-        "| funnel kept a hit | winner ablated to the target | success |",
-        "|---|---|---|---|---|---|---|",
+        "| funnel kept a hit | winner ablated to the target | success | final program |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in sorted(group, key=lambda r: r["seed"]):
         first, funnel = r["first"], r["funnel"]
@@ -55,8 +58,10 @@ def seed_table(group: list[dict]) -> str:
             kept = f"yes ({', '.join(map(str, funnel['kept']))})" if funnel["kept"] else "no"
             ablated = ("yes: " + _constants(funnel["winner_constants"])
                        if funnel["winner_hit"] else "no")
+        final = (f"`{one_liner(parse(funnel['final_program']))}`"
+                 if funnel and funnel["final_program"] else "-")
         lines.append(f"| {r['seed']} | {r['candidates']} | {hit} | {consts} | {kept} | "
-                     f"{ablated} | {'yes' if r['success'] else 'no'} |")
+                     f"{ablated} | {'yes' if r['success'] else 'no'} | {final} |")
     return "\n".join(lines)
 
 
