@@ -64,17 +64,25 @@ class Price:
     charged: tuple[float, ...]
 
     @property
+    def failures(self) -> int:
+        """Check seeds on which the program failed (diverged, non-finite, ...)."""
+        return sum(not np.isfinite(c) for c in self.charged)
+
+    @property
     def mean(self) -> float:
-        return float(np.mean(self.charged))
+        """Mean objective over the check seeds; -inf if it failed on any."""
+        return float(np.mean(self.charged)) if not self.failures else -np.inf
 
     @property
     def spread(self) -> float:
-        """Sample standard deviation over the check seeds (0 with one seed)."""
-        return float(np.std(self.charged, ddof=1)) if len(self.charged) > 1 else 0.0
+        """Sample standard deviation over the check seeds (0 with one seed or a failure)."""
+        if self.failures or len(self.charged) < 2:
+            return 0.0
+        return float(np.std(self.charged, ddof=1))
 
     @property
     def raw_mean(self) -> float:
-        return float(np.mean(self.performance))
+        return float(np.mean(self.performance)) if not self.failures else -np.inf
 
     def constants(self) -> list[float]:
         return [s.value for s in constant_slots(self.program)]
@@ -104,7 +112,10 @@ def price(program: Program, label: str, objective: Objective, tuning_seeds: int 
 
 
 def leads(target: Price, other: Price) -> bool:
-    """Whether `target` beats `other` by more than their summed spreads."""
+    """Whether `target` beats `other` by more than their summed spreads (a
+    program that failed on a check seed is led by one that did not)."""
+    if target.failures or other.failures:
+        return not target.failures
     return target.mean - other.mean > target.spread + other.spread
 
 
@@ -113,16 +124,17 @@ def price_table(prices: list[Price], target_label: str | None) -> str:
     the target leads each by more than the summed spreads."""
     target = next((p for p in prices if p.label == target_label), None)
     lines = ["| program | slots | objective, mean ± spread | performance (no charge) "
-             "| tuned constants | target's lead | beyond the summed spreads |",
+             "| constants | target's lead | beyond the summed spreads |",
              "|---|---|---|---|---|---|---|"]
     for p in sorted(prices, key=lambda p: -p.mean):
         consts = ", ".join(f"{c:.3g}" for c in p.constants())
         if target is None or p is target:
             lead, beyond = "-", "-"
         else:
-            lead = f"{target.mean - p.mean:+.4f}"
+            lead = f"{target.mean - p.mean:+.4f}" if not (p.failures or target.failures) else "-"
             beyond = "yes" if leads(target, p) else "**no**"
         name = f"**{p.label}**" if p is target else p.label
-        lines.append(f"| {name} | {p.slots} | {p.mean:.4f} ± {p.spread:.4f} | "
-                     f"{p.raw_mean:.4f} | {consts} | {lead} | {beyond} |")
+        score, raw = (f"{p.mean:.4f} ± {p.spread:.4f}", f"{p.raw_mean:.4f}") if not p.failures \
+            else (f"failed on {p.failures} of {len(p.charged)} seeds", "-")
+        lines.append(f"| {name} | {p.slots} | {score} | {raw} | {consts} | {lead} | {beyond} |")
     return "\n".join(lines)

@@ -71,6 +71,9 @@ def register(subparsers) -> None:
         "on fresh seeds with spreads",
     )
     p.add_argument("--target", help="with --objective: the label whose lead is tabled")
+    p.add_argument("--max-rounds", type=int, default=6,
+                   help="with --objective: coordinate-descent rounds of constant tuning "
+                   "(0: every program at its own constants; default 6)")
     p.add_argument("--check-seeds", type=int, default=4,
                    help="with --objective: fresh seeds each program is scored on (default 4)")
     p.set_defaults(func=cmd_baselines)
@@ -279,6 +282,8 @@ def price_objective(args: argparse.Namespace) -> int:
     objective = Objective.of(config)
     for name in objective.weights:
         _check_task(name)
+    if args.max_rounds < 0:
+        raise UserError("--max-rounds: 0 or more")
     if args.check_seeds < 2:
         raise UserError("--check-seeds: at least 2 (a spread needs two seeds)")
     programs = _labelled_programs(args.programs or ",".join(BASELINE_PROGRAMS))
@@ -290,6 +295,7 @@ def price_objective(args: argparse.Namespace) -> int:
         print(f"[{time.perf_counter() - start:5.0f} s] tuning {label}...", file=sys.stderr,
               flush=True)
         found = price(program, label, objective, check_seeds=args.check_seeds,
+                      max_rounds=args.max_rounds,
                       say=lambda line: print(line, file=sys.stderr, flush=True))
         print(f"[{time.perf_counter() - start:5.0f} s] {label}: {found.mean:.4f} "
               f"± {found.spread:.4f} on {args.check_seeds} fresh seeds", file=sys.stderr,
@@ -299,9 +305,11 @@ def price_objective(args: argparse.Namespace) -> int:
     text = (
         f"Objective of `{args.objective}`: {mix}; best of lr x "
         f"{', '.join(f'{m:g}' for m in objective.lr_multipliers)}; "
-        f"{objective.slot_cost:g} charged per state slot beyond the first. Every constant "
-        f"tuned (coordinate descent, 2 seeds), then scored on {args.check_seeds} fresh "
-        f"seeds: mean ± sample std ({time.perf_counter() - start:.0f} s).\n\n"
+        f"{objective.slot_cost:g} charged per state slot beyond the first. "
+        + (f"Every constant tuned (coordinate descent, up to {args.max_rounds} rounds on 2 "
+           "seeds), then scored" if args.max_rounds else "Constants as given, scored")
+        + f" on {args.check_seeds} fresh seeds: mean ± sample std "
+        f"({time.perf_counter() - start:.0f} s).\n\n"
         f"{price_table(prices, args.target)}\n"
     )
     print(text, end="")

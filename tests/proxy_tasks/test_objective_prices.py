@@ -27,6 +27,14 @@ def test_a_lead_counts_only_beyond_the_summed_spreads():
     assert "| +0.1000 | **no** |" in rows[1] and "| yes |" in rows[2]
 
 
+def test_a_program_that_fails_on_a_fresh_seed_is_led_and_says_so():
+    target = made_up("t", [1.0, 1.2])
+    broken = made_up("b", [2.0, float("-inf")])
+    assert leads(target, broken) and not leads(broken, target)
+    row = [r for r in price_table([target, broken], "t").splitlines() if "| b |" in r][0]
+    assert "failed on 1 of 2 seeds" in row and row.endswith("| yes |")
+
+
 def test_the_charge_is_per_slot_beyond_the_first_and_spreads_come_from_fresh_seeds():
     objective = Objective({"heavy-tail-regression": 1.0}, (1.0,), 0.5, 16)
     found = price(load_builtin("sgd_momentum"), "momentum", objective, tuning_seeds=1,
