@@ -1,4 +1,4 @@
-"""The task registry: every proxy and meta-validation task, by name.
+"""The task registry: the product's proxy and meta-validation tasks, by name.
 
 A `Task` is a small frozen record (data spec, model spec, step count, batch size,
 lr schedule, metric, tier, declared cost) so it pickles cheaply and a Ray worker
@@ -10,6 +10,11 @@ can rebuild and compile it locally. Tiers mirror the paper's funnel (Chen et al.
 Declared costs are seconds per evaluation (4 seeds, one lr multiplier, compile
 excluded) on one core of the reference machine (a 2-core Xeon VM, XLA limited to
 one thread); `optsearch tasks` and the task benchmark report measured ones.
+
+The product suite is what the shipped configs, the baselines and the tests use.
+Tasks that only the tuning campaign used live in `proxy_tasks.experiment_tasks`,
+built with this module's helpers and kept in a table of their own: `get_task`
+finds them by name, `task_names` and `all_tasks` leave them out unless asked.
 """
 
 from __future__ import annotations
@@ -109,22 +114,30 @@ def _args(**kwargs) -> tuple[tuple[str, object], ...]:
 
 _V = data_lib.TEXT_VOCAB
 _TASKS: dict[str, Task] = {}
+# Filled when `proxy_tasks.experiment_tasks` is imported (the package's
+# __init__ does): a separate table, so listing the suite needs no filtering.
+_EXPERIMENT_TASKS: dict[str, Task] = {}
 
 
-def _add(task: Task) -> None:
-    if task.name in _TASKS:
+def _add(task: Task, experiment: bool = False) -> None:
+    # One namespace over both tables: a name must resolve to one task.
+    if task.name in _TASKS or task.name in _EXPERIMENT_TASKS:
         raise ValueError(f"duplicate task {task.name}")
-    _TASKS[task.name] = task
+    (_EXPERIMENT_TASKS if experiment else _TASKS)[task.name] = task
 
 
-def _family(proxy: Task, x10: dict, x100: dict) -> None:
-    """Register a proxy task and its two meta-validation versions."""
-    _add(proxy)
+def _family(proxy: Task, x10: dict, x100: dict, experiment: bool = False) -> None:
+    """Register a proxy task and its two meta-validation versions (in the
+    experiment table if `experiment`)."""
+    _add(proxy, experiment)
     for tier, suffix, changes in (
         ("metaval-10x", "10x", x10),
         ("metaval-100x", "100x", x100),
     ):
-        _add(replace(proxy, name=f"{proxy.name}-{suffix}", tier=tier, **changes))
+        _add(
+            replace(proxy, name=f"{proxy.name}-{suffix}", tier=tier, **changes),
+            experiment,
+        )
 
 
 # --- heavy-tailed label-noise regression: the regime where sign-momentum
@@ -226,38 +239,11 @@ _family(
     x100=_CHARS_MLP_100X,
 )
 
-# --- the character model at a constant lr (the schedule input is 1 at every
-# step): no schedule for a rule to exploit. Tuned with every constant (betas
-# included, `scripts/tune_constants.py`), Lion leads AdamW here by more than
-# the seeds' spreads, which it does not on the teacher tasks (docs/tasks.md).
-_family(
-    replace(
-        _TASKS["chars-mlp"], name="chars-const", family="chars-const",
-        schedule="constant", description="chars-mlp at a constant lr",
-    ),
-    x10=_CHARS_MLP_10X,
-    x100=_CHARS_MLP_100X,
-)
-
-# --- the constant-lr character model with its gradient scaled by 0.1 on one
-# task and by 10 on the other (runs on different seeds). A rule that ignores the
-# gradient's scale (Adam, sign methods, a step normalised to a global norm) sees
-# one task twice; a fixed-step rule (heavy-ball or Nesterov momentum with its
-# own step constant, the chars-mlp searches' favourite) cannot suit both. With
-# every constant tuned Lion does not lead it: Adam with a Nesterov-style twin
-# and AdamW do, and with memory charged Lion is within noise of RMSProp with
-# decay (docs/tasks.md, "Tuned with memory charged").
+# Two tasks that differ only in the gradient's scale, by 0.1 on one and by 10 on
+# the other, run on different seeds (`seed_offset`): a rule that ignores the
+# scale (Adam, sign methods) is then scored on two samples, not one twice, and a
+# fixed-step rule cannot suit both.
 _GRADIENT_SCALE_PAIR = (("x0.1", 0.1, 0), ("x10", 10.0, 500))  # suffix, scale, seed offset
-for _suffix, _scale, _offset in _GRADIENT_SCALE_PAIR:
-    _family(
-        replace(
-            _TASKS["chars-const"], name=f"chars-const-{_suffix}",
-            family=f"chars-const-{_suffix}", grad_scale=_scale, seed_offset=_offset,
-            description=f"chars-const, gradient x {_scale:g}",
-        ),
-        x10=_CHARS_MLP_10X,
-        x100=_CHARS_MLP_100X,
-    )
 
 # --- the same text with a tiny causal Transformer.
 _family(
@@ -345,12 +331,11 @@ _family(
 )
 
 # --- the same teacher problem at a constant lr (the schedule input is 1 at every
-# step), at two horizons. Under the linear schedule the 100-step optimum is a
-# schedule exploit (a rule that drops the decaying lr from its gradient term wins
-# the proxy and fails at 800 steps); with a constant lr there is none to exploit,
-# and tuned Lion is the best program tried at every tier (docs/tasks.md). The
-# 300-step horizon punishes what only helps short runs (a signum with beta 0.999
-# nearly matches Lion at 100 steps and is the worst rule at 300).
+# step). Under the linear schedule the 100-step optimum is a schedule exploit (a
+# rule that drops the decaying lr from its gradient term wins the proxy and fails
+# at 800 steps); with a constant lr there is none to exploit, and tuned Lion is
+# the best program tried at every tier (docs/tasks.md). Its 300-step twin,
+# `teacher-const-long`, is an experiment task.
 _TEACHER_CONST_10X = {
     "data_args": _args(
         dim=64, hidden=128, num_classes=8, num_train=16384, num_val=4096,
@@ -371,13 +356,14 @@ _TEACHER_CONST_100X = {
 
 def _constant_lr_teacher_family(
     name: str, steps: int, cost_s: float, description: str,
-    x10: tuple[dict, float], x100: tuple[dict, float], **changes,
+    x10: tuple[dict, float], x100: tuple[dict, float], experiment: bool = False,
+    **changes,
 ) -> None:
     """Register `teacher-noisy` at a constant lr for `steps` steps, with its 10x
     and 100x versions at 3x and 8x the steps. `x10` and `x100` are each version's
     data, model and batch with the declared cost of a 300- and an 800-step
     evaluation (scaled to their steps); `changes` are further proxy fields, which
-    the larger versions inherit."""
+    the larger versions inherit; `experiment` as for `_family`."""
     (x10_fields, cost_300), (x100_fields, cost_800) = x10, x100
     _family(
         replace(
@@ -389,19 +375,16 @@ def _constant_lr_teacher_family(
              "declared_cost_s": cost_300 * 3 * steps / 300},
         x100={**x100_fields, "num_steps": 8 * steps,
               "declared_cost_s": cost_800 * 8 * steps / 800},
+        experiment=experiment,
     )
 
 
-for _name, _steps, _cost in (
-    ("teacher-const", 100, 0.08),
-    ("teacher-const-long", 300, 0.24),
-):
-    _constant_lr_teacher_family(
-        _name, _steps, _cost,
-        f"teacher-noisy at a constant lr ({_steps}-step proxy horizon)",
-        x10=(_TEACHER_CONST_10X, 1.0),
-        x100=(_TEACHER_CONST_100X, 8.0),
-    )
+_constant_lr_teacher_family(
+    "teacher-const", 100, 0.08,
+    "teacher-noisy at a constant lr (100-step proxy horizon)",
+    x10=(_TEACHER_CONST_10X, 1.0),
+    x100=(_TEACHER_CONST_100X, 8.0),
+)
 
 # --- `teacher-const` with its gradient scaled by 0.1 on one task and by 10 on
 # the other (runs on different seeds), the pair `configs/lion.yaml`
@@ -418,68 +401,6 @@ for _suffix, _scale, _offset in _GRADIENT_SCALE_PAIR:
         x100=(_TEACHER_CONST_100X, 8.0),
         grad_scale=_scale,
         seed_offset=_offset,
-    )
-
-# --- `teacher-const` with input features scaled over two decades
-# (`feature_decades`), alone and as the gradient-scale pair: an experiment, not
-# the golden objective. On `teacher-const` two search-found rules at a fixed
-# step length (lr all but ignored) beat Lion at 10x and 100x:
-# `found/layer_normalized_heavy_momentum_seed0.py` and
-# `found/adam_global_step_seed1.py`. Spread input scales make the first layer's
-# rows want weights of different sizes; measured at the best lr multiplier they
-# sink the layer-normalised rule (0.206 against AdamW's 0.313 at 10x), but tuned
-# Lion falls further behind tuned AdamW too (0.259 against 0.300 on the proxy
-# pair), so this family does not favour Lion (docs/tasks.md, "Inputs of spread
-# scales").
-_FEATURE_DECADES = 2.0
-
-
-def _spread_args(data_args: tuple) -> tuple:
-    """Teacher `data_args` with the inputs spread over `_FEATURE_DECADES`."""
-    return _args(**dict(data_args), feature_decades=_FEATURE_DECADES)
-
-
-def _spread(fields: dict) -> dict:
-    """A 10x or 100x version's `fields` with its inputs spread."""
-    return {**fields, "data_args": _spread_args(fields["data_args"])}
-
-
-for _suffix, _scale, _offset in (("", 1.0, 0), *_GRADIENT_SCALE_PAIR):
-    _constant_lr_teacher_family(
-        "teacher-spread" + (f"-{_suffix}" if _suffix else ""), 100, 0.08,
-        f"teacher-const, inputs over {_FEATURE_DECADES:g} decades, "
-        f"gradient x {_scale:g}",
-        x10=(_spread(_TEACHER_CONST_10X), 1.0),
-        x100=(_spread(_TEACHER_CONST_100X), 8.0),
-        data_args=_spread_args(_TASKS["teacher-noisy"].data_args),
-        grad_scale=_scale,
-        seed_offset=_offset,
-    )
-
-# --- the constant-lr teacher problem at batch 2048, with gradients of two
-# scales: where the route from AdamW to Lion climbs. Lion's edge over AdamW grows
-# with the batch size (Chen et al. 2023, Sec. 4.6). At batch 512 the first step
-# (signum: `m / sqrt_v` -> `sign(m)`) is 0.007 downhill at AdamW's own decay; at
-# batch 2048 signum, the second interp and Lion each climb at AdamW's constants.
-# At batch 2048 heavy-ball momentum at a fixed step (the lr input dropped, so the
-# lr multipliers cannot tune it) was the search's first find; the two horizons
-# therefore see the gradient scaled by 0.1 and by 10. Adam and sign methods are
-# invariant to that, a fixed-step or plain-SGD rule cannot suit both (numbers in
-# docs/tasks.md, "The route at batch 2048"). Four times the cost per step of
-# batch 512; the 10x and 100x versions keep the batch and the gradient scale and
-# grow the model, the data and the horizon.
-for _name, _steps, _scale, _cost in (
-    ("teacher-bigbatch", 100, 0.1, 0.3),
-    ("teacher-bigbatch-long", 300, 10.0, 0.9),
-):
-    _constant_lr_teacher_family(
-        _name, _steps, _cost,
-        f"teacher-noisy at a constant lr, batch 2048, {_steps} steps, "
-        f"gradient x {_scale:g}",
-        x10=({**_TEACHER_CONST_10X, "batch_size": 2048}, 2.0),
-        x100=({**_TEACHER_CONST_100X, "batch_size": 2048}, 8.0),
-        batch_size=2048,
-        grad_scale=_scale,
     )
 
 # --- ill-conditioned linear regression: preconditioning matters.
@@ -515,34 +436,43 @@ _family(
 
 
 def get_task(name: str) -> Task:
-    """The task registered as `name`.
+    """The task registered as `name`, a product or an experiment task.
 
     Raises:
         KeyError: unknown name; the message lists the valid names.
     """
-    try:
-        return _TASKS[name]
-    except KeyError:
-        # The proxies only: with every -10x and -100x version the line outgrows
-        # a terminal (`optsearch tasks` lists them all).
+    task = _TASKS.get(name) or _EXPERIMENT_TASKS.get(name)
+    if task is None:
+        # The product's proxies only: with every -10x and -100x version the line
+        # outgrows a terminal (`optsearch tasks` lists them all).
         proxies = ", ".join(task_names("proxy"))
         raise KeyError(
             f"unknown task {name!r}; valid: {proxies}, each also as NAME-10x and "
             "NAME-100x"
-        ) from None
+        )
+    return task
 
 
-def task_names(tier: str | None = None) -> list[str]:
-    """Registered task names in registry order, optionally only those of `tier`.
+def _tables(experiments: bool) -> tuple[dict[str, Task], ...]:
+    return (_TASKS, _EXPERIMENT_TASKS) if experiments else (_TASKS,)
+
+
+def task_names(tier: str | None = None, experiments: bool = False) -> list[str]:
+    """The product's task names in registry order (then the experiment tasks'
+    if `experiments`), optionally only those of `tier`.
 
     Raises:
         ValueError: `tier` is not one of `TIERS`.
     """
     if tier is not None and tier not in TIERS:
         raise ValueError(f"unknown tier {tier!r}; valid: {', '.join(TIERS)}")
-    return [name for name, task in _TASKS.items() if tier is None or task.tier == tier]
+    return [
+        name for table in _tables(experiments) for name, task in table.items()
+        if tier is None or task.tier == tier
+    ]
 
 
-def all_tasks() -> list[Task]:
-    """Every registered task, in registry order."""
-    return list(_TASKS.values())
+def all_tasks(experiments: bool = False) -> list[Task]:
+    """The product's tasks (then the experiment tasks if `experiments`), in
+    registry order."""
+    return [task for table in _tables(experiments) for task in table.values()]

@@ -39,14 +39,26 @@ def _variants_slow(names: list[str]) -> list:
     return [pytest.param(n, marks=pytest.mark.slow) if variant(n) else n for n in names]
 
 
-@pytest.mark.parametrize("name", _variants_slow(registry.task_names("proxy")))
+def _experiments_slow(tier: str) -> list:
+    """The experiment tasks of `tier`, all marked slow: kept so old runs resolve,
+    they need not cost the default run anything."""
+    product = set(registry.task_names(tier))
+    return [pytest.param(n, marks=pytest.mark.slow)
+            for n in registry.task_names(tier, experiments=True) if n not in product]
+
+
+@pytest.mark.parametrize(
+    "name", _variants_slow(registry.task_names("proxy")) + _experiments_slow("proxy")
+)
 def test_adamw_beats_chance_on_every_proxy_task(name):
     _assert_adamw_learns(name)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "name", registry.task_names("metaval-10x") + registry.task_names("metaval-100x")
+    "name",
+    registry.task_names("metaval-10x", experiments=True)
+    + registry.task_names("metaval-100x", experiments=True),
 )
 def test_adamw_beats_chance_on_every_meta_validation_task(name):
     _assert_adamw_learns(name)
