@@ -32,6 +32,11 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("tasks", help="list the task suite with tiers and costs")
     p.add_argument("--tier", help="only this tier (proxy, metaval-10x, metaval-100x)")
     p.add_argument(
+        "--all",
+        action="store_true",
+        help="also list the experiment tasks (kept for docs/lion_experiment_log.md)",
+    )
+    p.add_argument(
         "--measure",
         action="store_true",
         help="also measure each task's cost (compiles each)",
@@ -169,17 +174,20 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     from proxy_tasks.registry import get_task, task_names
 
     try:
-        names = task_names(args.tier)
+        product = task_names(args.tier)
+        every = task_names(args.tier, experiments=True)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    hidden = len(every) - len(product)
     rows = []
-    for name in names:
+    for name in every if args.all else product:
         task = get_task(name)
         rows.append(
             {
                 "name": name,
                 "tier": task.tier,
                 "family": task.family,
+                "experiment": name not in product,
                 "model": task.model_summary(),
                 "declared_cost_s": task.declared_cost_s,
                 "measured_cost_s": measured_cost(name) if args.measure else None,
@@ -196,7 +204,9 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         f"{'task':<27} {'tier':<12} {'model':<26} {'steps':>5} {'batch':>5} "
         f"{'declared':>9} {'measured':>9}  description"
     )
-    for r in rows:
+    for i, r in enumerate(rows):
+        if i == len(product):  # with --all: the experiment tasks follow the product's
+            print("experiment tasks (kept for docs/lion_experiment_log.md):")
         measured = (
             f"{1e3 * r['measured_cost_s']:7.0f}ms"
             if r["measured_cost_s"] is not None
@@ -206,7 +216,11 @@ def cmd_tasks(args: argparse.Namespace) -> int:
             f"{r['name']:<27} {r['tier']:<12} {r['model']:<26} {r['num_steps']:>5} {r['batch_size']:>5} "
             f"{1e3 * r['declared_cost_s']:7.0f}ms {measured}  {r['description']}"
         )
-    print(f"{len(rows)} tasks; costs are per evaluation (4 seeds, compile excluded)")
+    shown = (
+        f"{len(product)} tasks and {hidden} experiment tasks" if args.all
+        else f"{len(rows)} tasks ({hidden} experiment tasks hidden; --all lists them)"
+    )
+    print(f"{shown}; costs are per evaluation (4 seeds, compile excluded)")
     return 0
 
 

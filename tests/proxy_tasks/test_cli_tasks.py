@@ -16,6 +16,21 @@ def test_tasks_json_lists_every_task_with_tier_and_declared_cost(capsys):
     assert all({"name", "tier", "declared_cost_s"} <= set(r) for r in rows)
 
 
+def test_tasks_hides_the_experiment_tasks_and_says_how_many(capsys):
+    assert main(["tasks", "--tier", "proxy"]) == 0
+    out = capsys.readouterr().out
+    assert "teacher-const-x10 " in out and "chars-const" not in out
+    assert "experiment tasks hidden; --all lists them" in out.splitlines()[-1]
+
+
+def test_tasks_all_lists_the_experiment_tasks_after_the_product(capsys):
+    assert main(["tasks", "--all", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    flags = [r["experiment"] for r in rows]
+    assert flags == sorted(flags) and any(flags) and not all(flags)
+    assert "teacher-bigbatch-long-100x" in {r["name"] for r in rows if r["experiment"]}
+
+
 def test_tasks_filters_by_tier(capsys):
     assert main(["tasks", "--tier", "metaval-100x"]) == 0
     out = capsys.readouterr().out
