@@ -1,4 +1,4 @@
-# Found by configs/lion_chars.yaml (seed 1, 2,000 candidates, candidate 2169;
+# Found by configs/experiments/lion_chars.yaml (seed 1, 2,000 candidates, candidate 2169;
 # 2026-12-03), after ablation (nothing removed): the cube root of a Nesterov-
 # style mix of gradient and momentum (Lion's `interp(g, m, b1)`, with `cbrt`,
 # which compresses magnitudes, where Lion has `sign`), plus decay 0.1, the whole

@@ -1,4 +1,4 @@
-# Found by configs/lion_chars.yaml (seed 1, candidate 883 of the search, 795th
+# Found by configs/experiments/lion_chars.yaml (seed 1, candidate 883 of the search, 795th
 # told, 381 evaluations; 2026-12-03), from unmodified Program 3 (AdamW): Lion
 # with b1 0.5, b2 0.9, decay 1, lr x 0.01. Dead code removed, constants as the
 # grid tuning at birth wrote them. Its parent was one-slot momentum with a

@@ -1,4 +1,4 @@
-# Found by configs/lion_chars.yaml (seed 0, 2,000 candidates, candidate 1968;
+# Found by configs/experiments/lion_chars.yaml (seed 0, 2,000 candidates, candidate 1968;
 # 2026-12-03), after ablation: momentum with a Nesterov-style twin at a fixed
 # step, strong decay, one state slot. "Lion without the sign": the search's best
 # on chars-mlp in both seeds (0.2309 against 0.2254 for tuned Lion). Beats AdamW

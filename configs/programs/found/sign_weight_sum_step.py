@@ -1,4 +1,4 @@
-# Found by configs/lion_bigbatch.yaml, then named configs/lion.yaml (seed 1, candidate 4700, the search's
+# Found by configs/experiments/lion_bigbatch.yaml, then named configs/lion.yaml (seed 1, candidate 4700, the search's
 # best, 0.3828; 2026-12-02), simplified: signSGD with decay 1 at a step proportional to
 # a per-layer sum of the weights. Diverges on teacher-bigbatch-10x; the funnel dropped it.
 def train(w, g, m, v, lr):
