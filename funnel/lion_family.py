@@ -31,8 +31,9 @@ from dataclasses import dataclass
 
 from dsl.analysis import InvalidProgram
 from dsl.equivalence import check_equivalence
+from dsl.expression_trees import expressions, linear_mix, lr_scale, weight_term
 from dsl.parser import parse
-from dsl.program import INPUTS, STATE_SLOTS, Program, Var
+from dsl.program import STATE_SLOTS, Program
 from dsl.rewrites import tidy
 from dsl.simplify import simplify
 
@@ -130,22 +131,10 @@ def match_lion(program: Program) -> LionMatch:
 
 # -- structure -------------------------------------------------------------------
 
-# An expression is ("in", name) | ("const", value) | (op, arg, ...).
-
-
-def _expressions(program: Program) -> dict[str, tuple]:
-    env: dict[str, tuple] = {name: ("in", name) for name in INPUTS}
-    for st in program:
-        args = tuple(
-            env[a.name] if isinstance(a, Var) else ("const", float(a.value)) for a in st.args
-        )
-        env[st.target] = (st.op, *args)
-    return env
-
 
 def _match_structure(program: Program):
     """(b1, b2, weight_decay, lr_scale, g') or the reason it does not match."""
-    env = _expressions(program)
+    env = expressions(program)
     update = env["update"]
     momentum = None
     for slot in STATE_SLOTS:
@@ -159,7 +148,7 @@ def _match_structure(program: Program):
     if update[0] != "multiply":
         return "the update is not a product with a scaled lr"
     for direction, lr_side in ((update[1], update[2]), (update[2], update[1])):
-        scale = _lr_scale(lr_side)
+        scale = lr_scale(lr_side)
         if scale is None:
             continue
         parts = _sign_plus_decay(direction)
@@ -169,7 +158,7 @@ def _match_structure(program: Program):
         # (k sign(x) + d w) lr c == (sign(x) + (d / k) w) lr (k c).
         sign_arg, wd, k = parts
         wd, scale = tidy(wd / k), tidy(scale * k)
-        mix = _linear(sign_arg, grad, ("in", slot))
+        mix = linear_mix(sign_arg, grad, ("in", slot))
         if mix is None:
             return "the sign is not of a mix of the gradient and the momentum"
         # The slot holds `gain` x an EMA of g' (a heavy-ball sum is one), and
@@ -191,7 +180,7 @@ def _as_momentum(expr: tuple, state: tuple):
     holds gain = a / (1 - b) times an EMA of g' with factor b (a = 1 - b is an
     interp; a = 1 a heavy-ball sum)."""
     for grad in _gradient_candidates(expr):
-        mix = _linear(expr, grad, state)
+        mix = linear_mix(expr, grad, state)
         if mix is not None and mix[0] > 0 and 0 < mix[1] < 1:
             a, b = mix
             return grad, tidy(b), a / (1.0 - b)
@@ -206,41 +195,6 @@ def _gradient_candidates(expr: tuple):
     if expr[0] not in ("in", "const"):
         for arg in expr[1:]:
             yield from _gradient_candidates(arg)
-
-
-def _linear(expr: tuple, grad: tuple, state: tuple):
-    """(a, c) with expr = a * grad + c * state exactly, or None.
-
-    Covers what evolved programs write for such a mix: interp with a constant
-    weight, sums, differences, negation and constant factors.
-    """
-    if expr == grad:
-        return 1.0, 0.0
-    if expr == state:
-        return 0.0, 1.0
-    op = expr[0]
-    if op == "interp" and expr[3][0] == "const":
-        x, y, w = _linear(expr[1], grad, state), _linear(expr[2], grad, state), expr[3][1]
-        if x is None or y is None:
-            return None
-        return (1 - w) * x[0] + w * y[0], (1 - w) * x[1] + w * y[1]
-    if op in ("add", "subtract"):
-        x, y = _linear(expr[1], grad, state), _linear(expr[2], grad, state)
-        if x is None or y is None:
-            return None
-        k = 1.0 if op == "add" else -1.0
-        return x[0] + k * y[0], x[1] + k * y[1]
-    if op == "negative":
-        x = _linear(expr[1], grad, state)
-        return None if x is None else (-x[0], -x[1])
-    if op in ("multiply", "divide"):
-        for inner, factor in ((expr[1], expr[2]), (expr[2], expr[1])):
-            usable = op == "multiply" or inner is expr[1]
-            if factor[0] == "const" and factor[1] != 0 and usable:
-                k = factor[1] if op == "multiply" else 1.0 / factor[1]
-                x = _linear(inner, grad, state)
-                return None if x is None else (k * x[0], k * x[1])
-    return None
 
 
 def _is_transformed_gradient(expr: tuple) -> bool:
@@ -260,18 +214,6 @@ def _is_transformed_gradient(expr: tuple) -> bool:
     return False
 
 
-def _lr_scale(expr: tuple) -> float | None:
-    if expr == ("in", "lr"):
-        return 1.0
-    if expr[0] == "multiply":
-        a, b = expr[1], expr[2]
-        if a == ("in", "lr") and b[0] == "const":
-            return b[1]
-        if b == ("in", "lr") and a[0] == "const":
-            return a[1]
-    return None
-
-
 def _sign_plus_decay(expr: tuple):
     """(sign argument, weight decay, k) for k sign(x) or k sign(x) + w * wd,
     k > 0 (see `_scaled_sign`)."""
@@ -280,7 +222,7 @@ def _sign_plus_decay(expr: tuple):
         return scaled[0], 0.0, scaled[1]
     if expr[0] == "add":
         for s, d in ((expr[1], expr[2]), (expr[2], expr[1])):
-            wd, scaled = _weight_term(d), _scaled_sign(s)
+            wd, scaled = weight_term(d), _scaled_sign(s)
             if scaled is not None and wd is not None:
                 return scaled[0], wd, scaled[1]
     return None
@@ -300,18 +242,6 @@ def _scaled_sign(expr: tuple):
                 inner = _scaled_sign(s)
                 if inner is not None:
                     return inner[0], c[1] * inner[1]
-    return None
-
-
-def _weight_term(expr: tuple) -> float | None:
-    if expr == ("in", "w"):
-        return 1.0
-    if expr[0] == "multiply":
-        a, b = expr[1], expr[2]
-        if a == ("in", "w") and b[0] == "const":
-            return b[1]
-        if b == ("in", "w") and a[0] == "const":
-            return a[1]
     return None
 
 
