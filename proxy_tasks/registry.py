@@ -404,6 +404,20 @@ for _suffix, _scale, _offset in _GRADIENT_SCALE_PAIR:
     )
 
 # --- ill-conditioned linear regression: preconditioning matters.
+_ILL_CONDITIONED_10X = {
+    "data_args": _args(dim=256, num_train=8192, num_val=1024, condition=1e4),
+    "model_args": _args(sizes=(256, 1)),
+    "num_steps": 400,
+    "batch_size": 512,
+    "declared_cost_s": 0.2,
+}
+_ILL_CONDITIONED_100X = {
+    "data_args": _args(dim=512, num_train=32768, num_val=2048, condition=1e5),
+    "model_args": _args(sizes=(512, 1)),
+    "num_steps": 1000,
+    "batch_size": 1024,
+    "declared_cost_s": 2.0,
+}
 _family(
     Task(
         name="ill-conditioned",
@@ -418,20 +432,21 @@ _family(
         declared_cost_s=0.01,
         description="linear regression, ill-conditioned inputs",
     ),
-    x10={
-        "data_args": _args(dim=256, num_train=8192, num_val=1024, condition=1e4),
-        "model_args": _args(sizes=(256, 1)),
-        "num_steps": 400,
-        "batch_size": 512,
-        "declared_cost_s": 0.2,
-    },
-    x100={
-        "data_args": _args(dim=512, num_train=32768, num_val=2048, condition=1e5),
-        "model_args": _args(sizes=(512, 1)),
-        "num_steps": 1000,
-        "batch_size": 1024,
-        "declared_cost_s": 2.0,
-    },
+    x10=_ILL_CONDITIONED_10X,
+    x100=_ILL_CONDITIONED_100X,
+)
+
+# --- the same regression at a constant lr (the schedule input is 1 at every
+# step), the objective of `configs/rediscover/adaptive.yaml`. Under the linear
+# schedule a search's best rules reshape the decaying lr (`sign(g) * cube(lr)`,
+# `sign(g) * lr ** 10`); at a constant lr there is no schedule to reshape, so a
+# rule must bring its own step-size control.
+_family(
+    replace(_TASKS["ill-conditioned"], name="ill-conditioned-const",
+            family="ill-conditioned-const", schedule="constant",
+            description="ill-conditioned at a constant lr"),
+    x10=_ILL_CONDITIONED_10X,
+    x100=_ILL_CONDITIONED_100X,
 )
 
 

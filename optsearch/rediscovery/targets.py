@@ -20,6 +20,7 @@ from dsl.library import configs_dir
 from dsl.parser import parse
 from dsl.program import Program
 from funnel.lion_family import lion_text, match_lion
+from optsearch.rediscovery.second_moment import read_second_moment, second_moment_text
 from search.errors import UserError
 
 #: A proposal: (constants, reference text written with them), or why there is none.
@@ -136,10 +137,22 @@ def propose_signum(program: Program) -> Proposal:
     return constants, signum_text(match.b1, match.lr_scale, match.preprocess)
 
 
+def propose_second_moment(program: Program) -> Proposal:
+    """RMSProp, Adagrad or Adam (with or without decoupled decay): the gradient
+    or its EMA over the root of a running second moment
+    (`optsearch.rediscovery.second_moment`)."""
+    reading = read_second_moment(program)
+    if isinstance(reading, str):
+        return reading
+    return reading.constants(), second_moment_text(reading)
+
+
 TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
         Target("lion", "Lion from AdamW", "adamw", "lion", propose_lion),
+        Target("adaptive", "RMSProp, Adagrad or Adam from SGD with momentum",
+               "sgd_momentum", "rmsprop", propose_second_moment),
     )
 }
 
