@@ -46,7 +46,9 @@ def cmd_rediscover(args: argparse.Namespace) -> int:
 
     if args.list:
         for t in TARGETS.values():
-            print(f"{t.name:10} {t.title} (config {t.config_path()}, reference {t.reference})")
+            state = "frozen" if t.frozen() else "draft, not frozen"
+            print(f"{t.name:10} {t.title} (config {t.config_path()}, {state}; "
+                  f"reference {t.reference})")
         return 0
     if args.report_only:
         rows = collect_rows(Path(args.report_only), args.target)
@@ -59,6 +61,9 @@ def cmd_rediscover(args: argparse.Namespace) -> int:
     target = get_target(args.target)
     if not target.config_path().is_file():
         raise UserError(f"{target.config_path()}: the frozen config of {target.name} is missing")
+    if not target.frozen():
+        print(f"note: {target.config_path()} is a draft, not frozen: its rows are not "
+              "benchmark results", file=sys.stderr)
     arms = [a.strip() for a in args.arms.split(",") if a.strip()]
     for arm in arms:
         if arm not in ARMS:

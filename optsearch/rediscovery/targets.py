@@ -66,6 +66,15 @@ class Target:
     def config_path(self) -> Path:
         return configs_dir() / "rediscover" / f"{self.name}.yaml"
 
+    def frozen(self) -> bool:
+        """Whether the config says it is frozen (its first line starts `# FROZEN`);
+        a draft's rows are not benchmark results yet."""
+        try:
+            with self.config_path().open() as f:
+                return f.readline().startswith("# FROZEN")
+        except OSError:
+            return False
+
     def match(self, program: Program) -> TargetMatch:
         """Whether `program` behaves as the reference with constants read off it."""
         try:

@@ -91,3 +91,11 @@ def test_constants_that_do_not_behave_as_the_program_are_a_miss():
 def test_an_unknown_target_is_one_line_naming_the_targets():
     with pytest.raises(UserError, match="targets: lion"):
         get_target("adam")
+
+
+def test_a_config_is_frozen_only_when_its_header_says_so():
+    assert TARGETS["lion"].frozen()
+    header = TARGETS["adaptive"].config_path().read_text().splitlines()[0]
+    assert TARGETS["adaptive"].frozen() == header.startswith("# FROZEN")
+    missing = Target("no-such-target", "none", "sgd", "sgd", propose_signum)
+    assert not missing.frozen()
