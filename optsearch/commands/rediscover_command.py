@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from optsearch.rediscovery.arms import ARMS
 from search.errors import UserError
 
 
@@ -20,7 +21,7 @@ def register(subparsers) -> None:
                    help="KEY=VALUE changes to the frozen config (the tables name them)")
     p.add_argument("--seeds", default="10-19", help="e.g. 10-19 or 10,12 (default 10-19)")
     p.add_argument("--arms", default="search",
-                   help="comma-separated: search, random, shuffled (default search)")
+                   help="comma-separated (default search): " + ", ".join(ARMS))
     p.add_argument("--runs", default="runs/rediscover", help="folder of the seeds' runs")
     p.add_argument("--out", default="docs/rediscovery",
                    help="folder of the archives and tables (default docs/rediscovery)")
@@ -40,7 +41,7 @@ def register(subparsers) -> None:
 
 def cmd_rediscover(args: argparse.Namespace) -> int:
     from optsearch.rediscovery.report import collect_rows, titles, write_tables
-    from optsearch.rediscovery.runner import ARMS, describe, run_seed
+    from optsearch.rediscovery.runner import describe, run_seed
     from optsearch.rediscovery.tables import as_json, markdown
     from optsearch.rediscovery.targets import TARGETS, get_target
 

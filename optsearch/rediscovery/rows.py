@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dsl.parser import parse
 from optsearch.rediscovery.archive import Archive
+from optsearch.rediscovery.arms import is_control
 from optsearch.rediscovery.targets import Target, TargetMatch
 
 #: Scoring CPU seconds a seed may spend before its first hit and still count.
@@ -32,7 +33,7 @@ def seed_row(archive: Archive, target: Target) -> dict:
     first = first_hit(archive.rows, programs, target, verdicts)
     funnel = funnel_facts(archive, programs, target, verdicts)
     reached = first is not None and first["cpu_s"] <= CPU_BUDGET_S
-    if archive.meta.get("arm", "search") == "search":
+    if not is_control(archive.meta.get("arm", "search")):
         success = bool(reached and funnel and funnel["kept"] and funnel["winner_hit"])
     else:
         success = reached

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from dsl.library import configs_dir
+from optsearch.rediscovery.arms import ARMS
 from optsearch.rediscovery.archive import (
     commit_of, is_archived, read_archive, walk_differences, write_archive,
 )
@@ -26,13 +27,6 @@ from optsearch.rediscovery.rows import seed_row
 from optsearch.rediscovery.targets import Target
 from search.errors import UserError
 from search.store import DB_FILE, RunStore
-
-#: Overrides each arm adds to the target's frozen config.
-ARMS: dict[str, tuple[str, ...]] = {
-    "search": (),
-    "random": ("selection=none", "funnel=null"),
-    "shuffled": ("selection=shuffled", "funnel=null"),
-}
 
 Log = Callable[[str], None]
 
@@ -51,13 +45,19 @@ def run_seed(target: Target, arm: str, seed: int, runs: Path, out: Path,
     """Run (or resume) one seed of one arm, archive it and return its row; None
     (after a line to `log`) if the run did not finish."""
     archive = archive_dir_for(out, target, arm, seed)
+    overrides = [*ARMS[arm].overrides, *extra]
     if is_archived(archive):
-        return seed_row(read_archive(archive), target)
+        archived = read_archive(archive)
+        if _walk_changes(archived.meta.get("overrides", [])) != _walk_changes(overrides):
+            raise UserError(
+                f"{archive}: archived with overrides {archived.meta.get('overrides', [])}, "
+                f"asked for {overrides}; use another --out and --runs (or an arm) for a variant")
+        return seed_row(archived, target)
     run_dir = run_dir_for(runs, target, arm, seed)
     if not run_to_end(target, arm, seed, run_dir, extra, log, poll_s):
         return None
     meta = {"target": target.name, "arm": arm, "seed": seed,
-            "overrides": [*ARMS[arm], *extra], "commit": commit_of(configs_dir().parent)}
+            "overrides": overrides, "commit": commit_of(configs_dir().parent)}
     write_archive(run_dir, archive, meta)
     return seed_row(read_archive(archive), target)
 
@@ -75,7 +75,7 @@ def verify_seed(target: Target, arm: str, seed: int, runs: Path, out: Path,
     if not is_archived(archive_path):
         raise UserError(f"{archive_path}: no archive of this seed to verify against")
     archived = read_archive(archive_path)
-    extra = [o for o in archived.meta.get("overrides", []) if o not in ARMS[arm]]
+    extra = [o for o in archived.meta.get("overrides", []) if o not in ARMS[arm].overrides]
     run_dir = run_dir_for(runs / "verify", target, arm, seed)
     if not run_to_end(target, arm, seed, run_dir, extra, log, poll_s):
         return None
@@ -91,7 +91,7 @@ def run_to_end(target: Target, arm: str, seed: int, run_dir: Path, extra: list[s
     if run_dir.exists():
         cmd = ["run", "--resume", str(run_dir)]
     else:
-        cmd = ["run", str(target.config_path()), f"seed={seed}", *ARMS[arm], *extra,
+        cmd = ["run", str(target.config_path()), f"seed={seed}", *ARMS[arm].overrides, *extra,
                "--run-dir", str(run_dir)]
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     logfile = run_dir.with_suffix(".log")
@@ -116,6 +116,11 @@ def run_to_end(target: Target, arm: str, seed: int, run_dir: Path, extra: list[s
         log(f"{label}: optsearch run exited {code}; see {logfile} (rerun to resume)")
         return False
     return True
+
+
+def _walk_changes(overrides: list[str]) -> list[str]:
+    # Where candidates are scored does not change the walk (ask-ahead order).
+    return [o for o in overrides if not o.startswith("evaluator.")]
 
 
 def _told(run_dir: Path) -> int:

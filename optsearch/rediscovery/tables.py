@@ -13,12 +13,8 @@ import math
 
 from dsl.one_liner import one_liner
 from dsl.parser import parse
+from optsearch.rediscovery.arms import arm_title
 
-ARM_TITLES = {
-    "search": "search",
-    "random": "control: random search (no selection)",
-    "shuffled": "control: selection on shuffled fitness",
-}
 
 
 def summary_table(rows: list[dict], titles: dict[str, str]) -> str:
@@ -31,7 +27,7 @@ def summary_table(rows: list[dict], titles: dict[str, str]) -> str:
     for (target, arm), group in _groups(rows):
         hits = [r for r in group if r["first"]]
         lines.append(
-            f"| {titles.get(target, target)} | {ARM_TITLES.get(arm, arm)} | "
+            f"| {titles.get(target, target)} | {arm_title(arm)} | "
             f"{_seeds(group)} | {len(hits)} of {len(group)} | "
             f"{sum(r['success'] for r in group)} of {len(group)} | "
             f"{_median(group, lambda f: f['cpu_s'] / 60)} | "
@@ -71,7 +67,7 @@ def markdown(rows: list[dict], titles: dict[str, str]) -> str:
     for (target, arm), group in _groups(rows):
         overrides = sorted({" ".join(r["overrides"]) for r in group if r["overrides"]})
         note = f" (overrides: {'; '.join(overrides)})" if overrides else ""
-        parts += ["", f"## {titles.get(target, target)}: {ARM_TITLES.get(arm, arm)}{note}",
+        parts += ["", f"## {titles.get(target, target)}: {arm_title(arm)}{note}",
                   "", seed_table(group)]
     return "\n".join(parts) + "\n"
 

@@ -34,6 +34,6 @@ def test_a_smoke_run_of_each_target_archives_and_reports(tmp_path, target):
                          "--runs", str(runs), "--out", str(out), timeout=1200)
     assert verified.returncode == 0 and "reproduced" in verified.stdout, verified.stdout
     # Run again: every seed is archived, so nothing runs and the tables stand.
-    again = optsearch("rediscover", target, "--seeds", "3", "--arms", "search",
+    again = optsearch("rediscover", target, "--smoke", "--seeds", "3", "--arms", "search",
                       "--runs", str(runs), "--out", str(out))
     assert again.returncode == 0 and "running" not in again.stderr
