@@ -56,6 +56,9 @@ class MutationConfig:
     duplicate: float = field(default=0.0, metadata=_range(0))
     # How often that copy keeps its constants exactly: a neutral twin.
     duplicate_exact_prob: float = field(default=0.0, metadata=_range(0, 1))
+    # Rewrite a statement as an equivalent few, a simplifier rule run backwards
+    # (search.expansions): neutral, it gives later edits more to reach.
+    expand: float = field(default=0.0, metadata=_range(0))
     const_redraw_prob: float = field(default=0.5, metadata=_range(0, 1))
     # A modified argument becomes a constant (where scalars are accepted) this often.
     const_arg_prob: float = field(default=0.3, metadata=_range(0, 1))
@@ -65,7 +68,7 @@ class MutationConfig:
     # dead statements) is re-drawn, by the same mutation so the weights still
     # give the mix of edits, up to this many times per child, and counted,
     # never scored; after that it is kept, so dead code still drifts and can
-    # become scaffolding. Duplication's exact twins are exempt. 0 keeps every
+    # become scaffolding. Duplicates and expansions are exempt. 0 keeps every
     # neutral child (answered from the cache at its parent's fitness).
     neutral_redraws: int = field(default=0, metadata=_range(0, 1000))
 

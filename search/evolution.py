@@ -51,6 +51,10 @@ from search.records import (
 #: Parents drawn in one ask before concluding mutation cannot make a valid child.
 MAX_PARENT_DRAWS = 1000
 
+#: Mutations whose children are meant to be neutral (an exact twin, an
+#: expansion): `neutral_redraws` never redraws them.
+NEUTRAL_BY_DESIGN = ("duplicate", "expand")
+
 
 @dataclass(frozen=True)
 class InvalidChild:
@@ -191,7 +195,7 @@ class Evolution:
             # Neutral children are spotted by the parent's semantic hash first (an
             # edit of dead code keeps it), before the fingerprint is computed.
             parent = self._parent_keys_of(parent_id) if (
-                neutral_left[0] and name != "duplicate") else None
+                neutral_left[0] and name not in NEUTRAL_BY_DESIGN) else None
             candidate = self.make_candidate(
                 child, parent_id, name, attempt, unless_hash=parent and parent[0])
             if candidate is None or (parent and candidate.key == parent[1]):

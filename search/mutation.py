@@ -29,6 +29,9 @@ a config weights them:
   copy must be born with its own constant already near a good value for the
   sweep to fix the other one, while an exact copy lets every later child's
   sweep move either twin on its own.
+- `expand`: a statement is rewritten as an equivalent few by one of the
+  simplifier's rewrites run backwards (`search.expansions`): a neutral child
+  with more places for later edits to reach.
 
 A mutation may produce an invalid program (a deletion can orphan a read); the
 caller re-mutates the parent until the child passes abstract execution, as the
@@ -48,6 +51,7 @@ import numpy as np
 from dsl.generate import kinds_before, random_arg, random_constant, random_statement
 from dsl.ops import OPS, Kind, OpRegistry
 from dsl.program import Const, Program, Statement, Var
+from search.expansions import expand_statement
 
 
 @dataclass(frozen=True)
@@ -225,6 +229,7 @@ MUTATIONS: dict[str, Mutation] = {
     "change_op": change_op,
     "randomize": randomize_statement,
     "duplicate": duplicate_statement,
+    "expand": expand_statement,
 }
 
 

@@ -76,9 +76,27 @@ FREE_KEYS = (
 )
 #: Keys added to the config after runs were recorded without them, with the
 #: value those runs walked by (the code before the key behaved as this value).
-ADDED_KEYS = {"selection": "tournament"}
+ADDED_KEYS = {"selection": "tournament", "mutation.expand": 0.0}
 #: Mappings compared as one value (a task's weight is part of the task list).
 _LEAVES = ("tasks.proxy",)
+
+
+def _with_added_keys(config: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `config` with each key of `ADDED_KEYS` it lacks set to the value
+    runs walked by before the key existed (on either side of a comparison)."""
+    config = dict(config)
+    for dotted, value in ADDED_KEYS.items():
+        *sections, key = dotted.split(".")
+        node = config
+        for name in sections:
+            inner = node.get(name)
+            if not isinstance(inner, dict):
+                break
+            node[name] = inner = dict(inner)
+            node = inner
+        else:
+            node.setdefault(key, value)
+    return config
 
 
 class ConfigChanged(ConfigError):
@@ -142,7 +160,7 @@ def check_resume(
         ConfigChanged: one line naming the first fixed key that changed, old -> new.
     """
     if recorded is not None:
-        recorded = {**ADDED_KEYS, **recorded}
+        recorded, given = _with_added_keys(recorded), _with_added_keys(given)
     found = changes(recorded, given) if recorded is not None else []
     fixed = [(k, a, b) for k, a, b in found if is_fixed(k)]
     if fixed:
