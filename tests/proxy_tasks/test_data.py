@@ -52,3 +52,23 @@ def test_feature_decades_rescale_the_inputs_and_leave_the_labels_alone():
     np.testing.assert_allclose(scales[0], np.logspace(-1, 1, 8), rtol=1e-5)
     same_every_row = np.broadcast_to(scales[0], scales.shape)
     np.testing.assert_allclose(scales, same_every_row, rtol=1e-5)
+
+
+def test_whitened_validation_hides_the_conditioning_from_the_weights():
+    # The adaptive target's task: training inputs scaled over 2.5 decades,
+    # validation inputs isotropic, true weights drawn without the scales.
+    from proxy_tasks.data import ill_conditioned
+
+    plain = ill_conditioned(dim=16, num_train=4096, num_val=4096, condition=1e5, seed=0)
+    white = ill_conditioned(dim=16, num_train=4096, num_val=4096, condition=1e5, seed=0,
+                            noise_scale=1e-4, whitened_val=True)
+    train_std = white.x_train.std(axis=0)
+    assert train_std[0] / train_std[-1] > 100           # the training inputs are conditioned
+    assert np.allclose(white.x_val.std(axis=0), 1.0, atol=0.1)   # validation is not
+    assert plain.x_val.std(axis=0)[-1] < 0.01
+    # The least-squares weights recover the true ones; only the plain task's
+    # grow as the scales shrink.
+    u_plain = np.linalg.lstsq(plain.x_val, plain.y_val, rcond=None)[0].ravel()
+    u_white = np.linalg.lstsq(white.x_val, white.y_val, rcond=None)[0].ravel()
+    assert np.abs(u_plain[-4:]).mean() > 30 * np.abs(u_plain[:4]).mean()
+    assert np.abs(u_white[-4:]).mean() < 10 * np.abs(u_white[:4]).mean()
