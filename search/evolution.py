@@ -468,7 +468,11 @@ class Evolution:
         evolution.answered = {
             int(i): answer_from_dict(a) for i, a in state.get("answered", {}).items()
         }
-        evolution.told_fitnesses = [from_exact(f) for f in state.get("told_fitnesses", [])]
+        # Only shuffled selection reads the told fitnesses; any other run keeps
+        # none, whatever the checkpoint holds.
+        if config.selection == "shuffled":
+            evolution.told_fitnesses = [
+                from_exact(f) for f in state.get("told_fitnesses", [])]
         return evolution
 
 
