@@ -60,27 +60,38 @@ def linear_mix(expr: tuple, grad: tuple, state: tuple):
     return None
 
 
-def lr_scale(expr: tuple) -> float | None:
-    """s for `lr` or `lr * s` (either order), else None."""
-    if expr == ("in", "lr"):
+def scaled_input(expr: tuple, name: str) -> float | None:
+    """c for the input `name` itself (1.0) or times a constant c, either order;
+    else None."""
+    here = ("in", name)
+    if expr == here:
         return 1.0
     if expr[0] == "multiply":
         a, b = expr[1], expr[2]
-        if a == ("in", "lr") and b[0] == "const":
+        if a == here and b[0] == "const":
             return b[1]
-        if b == ("in", "lr") and a[0] == "const":
+        if b == here and a[0] == "const":
             return a[1]
     return None
 
 
+def lr_scale(expr: tuple) -> float | None:
+    """s for `lr` or `lr * s` (either order), else None."""
+    return scaled_input(expr, "lr")
+
+
 def weight_term(expr: tuple) -> float | None:
     """d for `w` or `w * d` (either order), else None."""
-    if expr == ("in", "w"):
-        return 1.0
-    if expr[0] == "multiply":
-        a, b = expr[1], expr[2]
-        if a == ("in", "w") and b[0] == "const":
-            return b[1]
-        if b == ("in", "w") and a[0] == "const":
-            return a[1]
+    return scaled_input(expr, "w")
+
+
+def lr_product(update: tuple) -> tuple[tuple, float] | None:
+    """(direction, s) for `direction * (lr * s)` in either order (the first
+    order whose factor is a scaled lr); None if `update` is no such product."""
+    if update[0] != "multiply":
+        return None
+    for direction, lr_side in ((update[1], update[2]), (update[2], update[1])):
+        scale = lr_scale(lr_side)
+        if scale is not None:
+            return direction, scale
     return None

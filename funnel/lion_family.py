@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from dsl.analysis import InvalidProgram
 from dsl.equivalence import check_equivalence
-from dsl.expression_trees import expressions, linear_mix, lr_scale, weight_term
+from dsl.expression_trees import expressions, linear_mix, lr_product, weight_term
 from dsl.parser import parse
 from dsl.program import STATE_SLOTS, Program
 from dsl.rewrites import tidy
@@ -147,32 +147,31 @@ def _match_structure(program: Program):
     slot, grad, b2, gain = momentum
     if update[0] != "multiply":
         return "the update is not a product with a scaled lr"
-    for direction, lr_side in ((update[1], update[2]), (update[2], update[1])):
-        scale = lr_scale(lr_side)
-        if scale is None:
-            continue
-        parts = _sign_plus_decay(direction)
-        if parts is None:
-            return "the update's direction is not sign(...) [+ w * wd]"
-        # A positive multiple k of the sign folds into the lr scale:
-        # (k sign(x) + d w) lr c == (sign(x) + (d / k) w) lr (k c).
-        sign_arg, wd, k = parts
-        wd, scale = tidy(wd / k), tidy(scale * k)
-        mix = linear_mix(sign_arg, grad, ("in", slot))
-        if mix is None:
-            return "the sign is not of a mix of the gradient and the momentum"
-        # The slot holds `gain` x an EMA of g' (a heavy-ball sum is one), and
-        # sign() ignores positive scale: sign(a g' + c m) = sign(interp(g', ema, b1)).
-        a, c = mix[0], mix[1] * gain
-        if not (a > 0 and c > 0):
-            return "the sign is not of a positive mix of the gradient and the momentum"
-        b1 = tidy(c / (a + c))
-        if not (0 < b1 < 1 and 0 < b2 < 1):
-            return f"interp constants b1 {b1:g}, b2 {b2:g} are not both in (0, 1)"
-        if scale <= 0:
-            return f"the lr scale {scale:g} is not positive"
-        return b1, b2, wd, scale, grad
-    return "the update is not multiplied by a scaled lr"
+    product = lr_product(update)
+    if product is None:
+        return "the update is not multiplied by a scaled lr"
+    direction, scale = product
+    parts = _sign_plus_decay(direction)
+    if parts is None:
+        return "the update's direction is not sign(...) [+ w * wd]"
+    # A positive multiple k of the sign folds into the lr scale:
+    # (k sign(x) + d w) lr c == (sign(x) + (d / k) w) lr (k c).
+    sign_arg, wd, k = parts
+    wd, scale = tidy(wd / k), tidy(scale * k)
+    mix = linear_mix(sign_arg, grad, ("in", slot))
+    if mix is None:
+        return "the sign is not of a mix of the gradient and the momentum"
+    # The slot holds `gain` x an EMA of g' (a heavy-ball sum is one), and
+    # sign() ignores positive scale: sign(a g' + c m) = sign(interp(g', ema, b1)).
+    a, c = mix[0], mix[1] * gain
+    if not (a > 0 and c > 0):
+        return "the sign is not of a positive mix of the gradient and the momentum"
+    b1 = tidy(c / (a + c))
+    if not (0 < b1 < 1 and 0 < b2 < 1):
+        return f"interp constants b1 {b1:g}, b2 {b2:g} are not both in (0, 1)"
+    if scale <= 0:
+        return f"the lr scale {scale:g} is not positive"
+    return b1, b2, wd, scale, grad
 
 
 def _as_momentum(expr: tuple, state: tuple):

@@ -445,20 +445,20 @@ _family(
 # a fixed-step heavy ball level with RMSProp; with weights N(0, 1) / scale, a
 # sign step scaled by sqrt(|w|), which reads the conditioning off the weights.
 # Label noise is 1e-4 so the weakly excited directions can be identified.
-_ILL_CONDITIONED_CONST = _args(dim=64, num_train=2048, num_val=512, condition=1e5,
-                               noise_scale=1e-4, whitened_val=True)
+def _whitened_regression(dim: int, num_train: int, num_val: int):
+    return _args(dim=dim, num_train=num_train, num_val=num_val, condition=1e5,
+                 noise_scale=1e-4, whitened_val=True)
+
+
 _family(
     replace(_TASKS["ill-conditioned"], name="ill-conditioned-const",
             family="ill-conditioned-const", schedule="constant",
-            data_args=_ILL_CONDITIONED_CONST,
+            data_args=_whitened_regression(64, 2048, 512),
             description="ill-conditioned (condition 1e5) at a constant lr"),
-    x10={**_ILL_CONDITIONED_10X,
-         "data_args": _args(dim=256, num_train=8192, num_val=1024, condition=1e5,
-                            noise_scale=1e-4, whitened_val=True)},
-    x100={**_ILL_CONDITIONED_100X,
-          "data_args": _args(dim=512, num_train=32768, num_val=2048, condition=1e5,
-                             noise_scale=1e-4, whitened_val=True)},
+    x10={**_ILL_CONDITIONED_10X, "data_args": _whitened_regression(256, 8192, 1024)},
+    x100={**_ILL_CONDITIONED_100X, "data_args": _whitened_regression(512, 32768, 2048)},
 )
+
 
 def get_task(name: str) -> Task:
     """The task registered as `name`, a product or an experiment task.

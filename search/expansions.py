@@ -84,12 +84,13 @@ def expand_statement(rng: np.random.Generator, program: Program, context) -> Pro
     statement has one, or if the child would pass `context.max_length`)."""
     expandable = [i for i, st in enumerate(program) if st.op in EXPANSIONS]
     fresh = _fresh_names(program, 2)
+    available = set(context.ops)
     for index in rng.permutation(expandable) if expandable else ():
         original = program.statements[int(index)]
         body = EXPANSIONS[original.op](fresh, original.target, original.args, rng)
         # Nothing to split (a product of two variables), or an op the config's
         # op set leaves out.
-        if not body or any(st.op not in set(context.ops) for st in body):
+        if not body or any(st.op not in available for st in body):
             continue
         if len(program) - 1 + len(body) > context.max_length:
             return None

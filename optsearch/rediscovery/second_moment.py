@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from dsl.expression_trees import expressions, linear_mix, lr_scale, weight_term
+from dsl.expression_trees import expressions, linear_mix, lr_product, weight_term
 from dsl.program import STATE_SLOTS, Program
 from dsl.rewrites import tidy
 from dsl.simplify import simplify
@@ -82,30 +82,28 @@ def read_second_moment(program: Program) -> SecondMomentReading | str:
     update = env["update"]
     if update[0] != "multiply":
         return "the update is not a product with a scaled lr"
-    for direction, lr_side in ((update[1], update[2]), (update[2], update[1])):
-        scale = lr_scale(lr_side)
-        if scale is None:
-            continue
-        parts = _ratio_plus_decay(direction, env[v_slot])
-        if parts is None:
-            return "the update's direction is not n / sqrt(v) [+ w * wd]"
-        numerator, k, decay = parts
-        read = _numerator(env, numerator, v_slot)
-        if isinstance(read, str):
-            return read
-        kind_of_numerator, b1, n_gain = read
-        # (k n_gain n' / (sqrt(v_gain) sqrt(v')) + d w) lr s
-        #   == (n' / sqrt(v') + (d / K) w) lr (K s),  K = k n_gain / sqrt(v_gain)
-        factor = k * n_gain / math.sqrt(v_gain)
-        if factor <= 0 or scale <= 0:
-            return "the step does not point against the preconditioned gradient"
-        kind = "adam" if kind_of_numerator == "momentum" else (
-            "adagrad" if b2 is None else "rmsprop")
-        if kind == "adam" and b2 is None:
-            return "momentum over an Adagrad sum is not a member of the family"
-        return SecondMomentReading(
-            kind, b2, b1, tidy(decay / factor), tidy(scale * factor))
-    return "the update is not multiplied by a scaled lr"
+    product = lr_product(update)
+    if product is None:
+        return "the update is not multiplied by a scaled lr"
+    direction, scale = product
+    parts = _ratio_plus_decay(direction, env[v_slot])
+    if parts is None:
+        return "the update's direction is not n / sqrt(v) [+ w * wd]"
+    numerator, k, decay = parts
+    read = _numerator(env, numerator, v_slot)
+    if isinstance(read, str):
+        return read
+    kind_of_numerator, b1, n_gain = read
+    # (k n_gain n' / (sqrt(v_gain) sqrt(v')) + d w) lr s
+    #   == (n' / sqrt(v') + (d / K) w) lr (K s),  K = k n_gain / sqrt(v_gain)
+    factor = k * n_gain / math.sqrt(v_gain)
+    if factor <= 0 or scale <= 0:
+        return "the step does not point against the preconditioned gradient"
+    kind = "adam" if kind_of_numerator == "momentum" else (
+        "adagrad" if b2 is None else "rmsprop")
+    if kind == "adam" and b2 is None:
+        return "momentum over an Adagrad sum is not a member of the family"
+    return SecondMomentReading(kind, b2, b1, tidy(decay / factor), tidy(scale * factor))
 
 
 def second_moment_text(reading: SecondMomentReading) -> str:

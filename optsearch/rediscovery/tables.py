@@ -16,7 +16,6 @@ from dsl.parser import parse
 from optsearch.rediscovery.arms import arm_title
 
 
-
 def summary_table(rows: list[dict], titles: dict[str, str]) -> str:
     """One line per (target, arm) present in `rows`."""
     lines = [
