@@ -349,7 +349,9 @@ class TaskScorer:
             return _every_variant_failed(status, message, start, num_variants)
         fitness_by_setting = np.array(
             [
-                WORST_FITNESS if bad[s] else log_ratio(chance, metric[s].mean())
+                WORST_FITNESS
+                if bad[s]
+                else log_ratio(chance, metric[s].mean(), self.task.metric)
                 for s in range(len(bad))
             ]
         )

@@ -14,6 +14,7 @@ from dsl.library import load_builtin
 from dsl.program import Program, Statement, Var
 from proxy_tasks.fitness import WORST_FITNESS, Evaluation, TaskScorer
 from proxy_tasks.multitask import MultiTaskScorer
+from proxy_tasks.training import log_ratio
 
 TASK = "ill-conditioned"  # the cheapest task: a linear model
 
@@ -132,3 +133,15 @@ def test_new_programs_never_recompile(scorer):
             "nonfinite",
         )
     assert (compiled._chunk._cache_size(), compiled._init._cache_size()) == sizes
+
+
+def test_a_loss_below_an_error_rates_floor_still_ranks():
+    # The ill-conditioned regression is solved to losses far below 1e-4; an
+    # absolute floor there tied AdamW with every rule that solved it.
+    assert log_ratio(1.0, 1e-6, "loss") > log_ratio(1.0, 1e-5, "loss") > 9.3
+    assert log_ratio(1.0, 0.0, "loss") == pytest.approx(math.log(1e8))
+
+
+def test_an_error_rate_of_zero_is_floored_at_one_in_ten_thousand():
+    assert log_ratio(0.5, 0.0, "error") == pytest.approx(math.log(0.5 / 1e-4))
+    assert log_ratio(0.5, 1e-6, "error") == log_ratio(0.5, 0.0, "error")
