@@ -6,7 +6,7 @@ into the marked blocks of README.md and docs/rediscovery.md.
 
 A block is the text between `<!-- rediscovery:NAME -->` and `<!-- /rediscovery -->`:
 NAME `summary` is the summary table, `TARGET/ARM` one target and arm's seed
-table. The tables come from `optsearch.rediscovery` (the archives under
+table, `walks/TARGET/ARM` the per-walk hits of that arm's seeds. The tables come from `optsearch.rediscovery` (the archives under
 docs/rediscovery/), so the prose around them never carries a number by hand.
 """
 
@@ -17,8 +17,11 @@ import re
 import sys
 from pathlib import Path
 
-from optsearch.rediscovery.report import collect_rows, titles
+from optsearch.rediscovery.archive import read_archive
+from optsearch.rediscovery.report import archive_dirs, collect_rows, titles
 from optsearch.rediscovery.tables import seed_table, summary_table
+from optsearch.rediscovery.targets import get_target
+from optsearch.rediscovery.walks import walk_rows, walks_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = (ROOT / "README.md", ROOT / "docs" / "rediscovery.md")
@@ -29,9 +32,21 @@ def block_text(name: str, rows: list[dict]) -> str:
     """The table a block named `name` holds."""
     if name == "summary":
         return summary_table(rows, titles()) + "\n"
+    if name.startswith("walks/"):
+        return walks_text(*name.split("/")[1:3])
     target, _, arm = name.partition("/")
     group = [r for r in rows if r["target"] == target and r["arm"] == arm]
     return (seed_table(group) if group else "(no seed archived yet)") + "\n"
+
+
+def walks_text(target: str, arm: str) -> str:
+    """The walk table of one target and arm, from its archives."""
+    seeds = []
+    for path in archive_dirs(ROOT / "docs" / "rediscovery", target):
+        if path.parent.name == arm:
+            archive = read_archive(path)
+            seeds.append((str(archive.meta.get("seed")), walk_rows(archive, get_target(target))))
+    return walks_markdown(seeds) if seeds else "(no seed archived yet)\n"
 
 
 def synced(text: str, rows: list[dict]) -> str:

@@ -28,6 +28,9 @@ def register(subparsers) -> None:
     p.add_argument("--report-only", metavar="DIR",
                    help="print the tables rebuilt from the archives in DIR; run nothing")
     p.add_argument("--json", action="store_true", help="with --report-only: JSON, not markdown")
+    p.add_argument("--walks", action="store_true",
+                   help="with --report-only: each seed cut into its walks (the config's "
+                   "restarts) and how many walks hit the target")
     p.add_argument("--smoke", action="store_true",
                    help="shrink every budget (as `optsearch run --smoke`): minutes, not hours")
     p.add_argument("--verify", action="store_true",
@@ -51,6 +54,8 @@ def cmd_rediscover(args: argparse.Namespace) -> int:
             print(f"{t.name:10} {t.title} (config {t.config_path()}, {state}; "
                   f"reference {t.reference})")
         return 0
+    if args.report_only and args.walks:
+        return report_walks(Path(args.report_only), args.target, args.json)
     if args.report_only:
         rows = collect_rows(Path(args.report_only), args.target)
         if not rows:
@@ -89,6 +94,33 @@ def cmd_rediscover(args: argparse.Namespace) -> int:
     if unfinished:
         log(f"{unfinished} seed(s) did not finish; rerun the same command to resume them")
         return 1
+    return 0
+
+
+def report_walks(out: Path, target_name: str | None, as_json: bool) -> int:
+    """`--report-only DIR --walks`: per target and arm, the walks of every seed."""
+    import json
+
+    from optsearch.rediscovery.archive import read_archive
+    from optsearch.rediscovery.report import archive_dirs
+    from optsearch.rediscovery.targets import get_target
+    from optsearch.rediscovery.walks import walk_rows, walks_markdown
+
+    groups: dict[tuple[str, str], list[tuple[str, list[dict]]]] = {}
+    for path in archive_dirs(out, target_name):
+        archive = read_archive(path)
+        name = archive.meta.get("target", path.parent.parent.name)
+        arm = archive.meta.get("arm", "search")
+        rows = walk_rows(archive, get_target(name))
+        groups.setdefault((name, arm), []).append((str(archive.meta.get("seed")), rows))
+    if not groups:
+        raise UserError(f"{out}: no archived seeds there")
+    if as_json:
+        print(json.dumps({f"{t}/{a}": dict(seeds) for (t, a), seeds in groups.items()},
+                         indent=1, sort_keys=True))
+        return 0
+    for (name, arm), seeds in groups.items():
+        print(f"## {name}, {arm}\n\n{walks_markdown(seeds)}")
     return 0
 
 

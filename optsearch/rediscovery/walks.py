@@ -1,0 +1,117 @@
+"""A seed's search cut into its walks, from the seed's archive alone.
+
+Owns the walk view of a run. A config with `restarts.seed_every_candidates`
+restarts the population from the seed program every that many told
+candidates, and `restarts.best_for_last_candidates` spends the last candidates
+from the best program so far, so a run is a row of short, independent walks
+and one exploiting tail. How often a single walk reaches the target is the
+figure that says what budget a success rate needs: with a chance p per walk, a
+run of n walks succeeds with 1 - (1 - p)^n.
+
+Per walk: which candidates it told, how many the cache answered, its best
+fitness, and the told number of its first candidate that hits the target.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from funnel.config import load_run_config
+from optsearch.rediscovery.archive import CONFIG_FILE, Archive
+from optsearch.rediscovery.rows import programs_by_key, verdict
+from optsearch.rediscovery.targets import Target, TargetMatch
+
+
+@dataclass(frozen=True)
+class Walk:
+    """One walk of a run: told candidates `start` to `end`, both included."""
+
+    index: int
+    kind: str  # "seed" (from the seed program) or "best" (the exploiting tail)
+    start: int
+    end: int
+
+
+def walks_of(archive: Archive) -> list[Walk]:
+    """The walks of the archived run, cut where its config restarts it."""
+    config = load_run_config(archive.path / CONFIG_FILE)
+    told = len(archive.rows)
+    every = config.restarts.seed_every_candidates or told or 1
+    tail = config.restarts.best_for_last_candidates
+    tail_from = config.max_candidates - tail if tail else told
+    walks, start = [], 1
+    while start <= min(told, tail_from):
+        end = min(start + every - 1, tail_from, told)
+        walks.append(Walk(len(walks), "seed", start, end))
+        start = end + 1
+    if tail and told > tail_from:
+        walks.append(Walk(len(walks), "best", tail_from + 1, told))
+    return walks
+
+
+def walk_rows(archive: Archive, target: Target) -> list[dict]:
+    """One dict per walk of the archive (see the module docstring)."""
+    programs = programs_by_key(archive.rows)
+    verdicts: dict[str, TargetMatch] = {}
+    rows = []
+    for walk in walks_of(archive):
+        told = archive.rows[walk.start - 1:walk.end]
+        scored = [r["fitness"] for r in told if r["status"] == "ok"]
+        first = next(
+            (r["told"] for r in told
+             if r["status"] == "ok" and verdict(r["key"], programs, target, verdicts).hit),
+            None,
+        )
+        rows.append({
+            "walk": walk.index, "from": walk.kind, "told": [walk.start, walk.end],
+            "cache_hits": sum(r["cache_hit"] for r in told),
+            "best": max(scored) if scored else None, "first_hit": first,
+        })
+    return rows
+
+
+def hit_rate(rows: list[dict]) -> tuple[int, int]:
+    """(walks from the seed that hit the target, walks from the seed)."""
+    from_seed = [r for r in rows if r["from"] == "seed"]
+    return sum(r["first_hit"] is not None for r in from_seed), len(from_seed)
+
+
+def walks_needed(hits: int, walks: int, success: float) -> float:
+    """Walks a run needs to hit with probability `success` at the measured
+    per-walk rate (inf when no walk hit)."""
+    if hits == 0:
+        return math.inf
+    if hits >= walks:
+        return 1.0
+    return math.log(1.0 - success) / math.log(1.0 - hits / walks)
+
+
+def walks_markdown(seeds: list[tuple[str, list[dict]]], success: float = 0.8) -> str:
+    """Per seed a line of walk counts and the walks that hit, then the pooled
+    per-walk rate and the walks a run needs to succeed at `success`."""
+    lines = ["| seed | walks from the seed | walks that hit (told of the first hit) "
+             "| tail from the best hit | mean cache hits per walk |",
+             "|---|---|---|---|---|"]
+    pooled_hits = pooled_walks = 0
+    for name, rows in seeds:
+        hits, walks = hit_rate(rows)
+        pooled_hits, pooled_walks = pooled_hits + hits, pooled_walks + walks
+        hit_list = ", ".join(f"{r['walk']} ({r['first_hit']})" for r in rows
+                             if r["from"] == "seed" and r["first_hit"] is not None)
+        tail = [r for r in rows if r["from"] == "best"]
+        tail_text = ("yes" if tail[0]["first_hit"] is not None else "no") if tail else "-"
+        mean_cache = sum(r["cache_hits"] for r in rows) / len(rows) if rows else 0.0
+        lines.append(f"| {name} | {walks} | {hits}: {hit_list or 'none'} | {tail_text} "
+                     f"| {mean_cache:.0f} |")
+    needed = walks_needed(pooled_hits, pooled_walks, success)
+    rate = pooled_hits / pooled_walks if pooled_walks else 0.0
+    pooled = (f"Pooled: {pooled_hits} of {pooled_walks} walks from the seed hit "
+              f"({rate:.1%} a walk)")
+    if math.isinf(needed):
+        pooled += "; with no hit, no budget can be read off."
+    else:
+        pooled += (f"; at that rate a run needs {math.ceil(needed)} walks to hit with "
+                   f"probability {success:.0%}.")
+    lines += ["", pooled]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,56 @@
+"""A seed's archive cut into the walks its restarts made, and the per-walk hit
+rate read off them (`optsearch rediscover --report-only DIR --walks`)."""
+
+from __future__ import annotations
+
+import math
+
+import yaml
+
+from dsl.library import load_builtin
+from optsearch.rediscovery.archive import CONFIG_FILE, read_archive, write_archive
+from optsearch.rediscovery.targets import TARGETS
+from optsearch.rediscovery.walks import hit_rate, walk_rows, walks_needed, walks_of
+from tests.cli import optsearch
+from tests.rediscovery.test_rows import make_run
+
+ADAMW, LION = load_builtin("adamw"), load_builtin("lion")
+# Walks of 3 from the seed, the last 3 of 10 from the best: told 1-3, 4-6, 7, 8-10.
+RESTARTS = {"name": "test", "seed": 10, "max_candidates": 10,
+            "restarts": {"seed_every_candidates": 3, "best_for_last_candidates": 3}}
+
+
+def archive_with(tmp_path, hits_at=(5, 9)):
+    rows = [(told, LION if told in hits_at else ADAMW, 1.0, False) for told in range(1, 11)]
+    run = make_run(tmp_path / "run", rows)
+    dest = tmp_path / "out" / "lion" / "search" / "seed-10"
+    write_archive(run, dest, {"target": "lion", "arm": "search", "seed": 10})
+    (dest / CONFIG_FILE).write_text(yaml.safe_dump(RESTARTS))
+    return tmp_path / "out", read_archive(dest)
+
+
+def test_a_run_is_cut_where_its_config_restarts_it(tmp_path):
+    _, archive = archive_with(tmp_path)
+    assert [(w.kind, w.start, w.end) for w in walks_of(archive)] == [
+        ("seed", 1, 3), ("seed", 4, 6), ("seed", 7, 7), ("best", 8, 10)]
+
+
+def test_each_walk_names_its_first_hit_and_the_tail_is_not_counted_as_a_walk(tmp_path):
+    _, archive = archive_with(tmp_path)
+    rows = walk_rows(archive, TARGETS["lion"])
+    assert [r["first_hit"] for r in rows] == [None, 5, None, 9]
+    assert hit_rate(rows) == (1, 3)
+
+
+def test_the_walks_a_run_needs_follow_from_the_per_walk_rate():
+    assert math.ceil(walks_needed(1, 84, 0.8)) == 135
+    assert walks_needed(0, 84, 0.8) == math.inf
+    assert walks_needed(3, 3, 0.8) == 1.0
+
+
+def test_the_walk_report_is_printed_from_the_archives(tmp_path):
+    out, _ = archive_with(tmp_path)
+    shown = optsearch("rediscover", "--report-only", str(out), "--walks")
+    assert shown.returncode == 0, shown.stderr
+    assert "| 10 | 3 | 1: 1 (5) | yes |" in shown.stdout
+    assert "1 of 3 walks from the seed hit (33.3% a walk)" in shown.stdout
