@@ -46,7 +46,8 @@ def walks_text(target: str, arm: str) -> str:
         if path.parent.name == arm:
             archive = read_archive(path)
             seeds.append((str(archive.meta.get("seed")), walk_rows(archive, get_target(target))))
-    return walks_markdown(seeds) if seeds else "(no seed archived yet)\n"
+    title = get_target(target).near_miss_title
+    return walks_markdown(seeds, title) if seeds else "(no seed archived yet)\n"
 
 
 def synced(text: str, rows: list[dict]) -> str:

@@ -120,7 +120,7 @@ def report_walks(out: Path, target_name: str | None, as_json: bool) -> int:
                          indent=1, sort_keys=True))
         return 0
     for (name, arm), seeds in groups.items():
-        print(f"## {name}, {arm}\n\n{walks_markdown(seeds)}")
+        print(f"## {name}, {arm}\n\n{walks_markdown(seeds, get_target(name).near_miss_title)}")
     return 0
 
 

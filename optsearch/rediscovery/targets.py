@@ -55,6 +55,10 @@ class Target:
         seed_program: the program the frozen config starts from.
         reference: the built-in program of the target with its usual constants.
         propose: reads constants off a program for the reference (see module doc).
+        near_miss: whether a program is one step short of the target, for the
+            walk view (`optsearch.rediscovery.walks`): where walks stall. None
+            when the target names no such form.
+        near_miss_title: what `near_miss` finds, for tables.
     """
 
     name: str
@@ -62,6 +66,8 @@ class Target:
     seed_program: str
     reference: str
     propose: Callable[[Program], Proposal]
+    near_miss: Callable[[Program], bool] | None = None
+    near_miss_title: str = ""
 
     def config_path(self) -> Path:
         return configs_dir() / "rediscover" / f"{self.name}.yaml"
@@ -131,6 +137,17 @@ def propose_lion(program: Program) -> Proposal:
                                 match.lr_scale, match.preprocess)
 
 
+def lion_with_one_beta(program: Program) -> bool:
+    """Lion's structure with b1 = b2, the equivalence check agreeing: the sign of
+    one EMA of the gradient, with or without decay (signum's family). From AdamW
+    it is one change of op away; Lion is one duplicated EMA further."""
+    try:
+        match = match_lion(program)
+    except InvalidProgram:
+        return False
+    return match.lion_family and not match.distinct_betas
+
+
 def propose_signum(program: Program) -> Proposal:
     """signum: the sign of an EMA of the gradient, no weight decay."""
     match = _lion_reading(program)
@@ -159,7 +176,8 @@ def propose_second_moment(program: Program) -> Proposal:
 TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
-        Target("lion", "Lion from AdamW", "adamw", "lion", propose_lion),
+        Target("lion", "Lion from AdamW", "adamw", "lion", propose_lion,
+               lion_with_one_beta, "Lion with b1 = b2"),
         Target("adaptive", "RMSProp, Adagrad or Adam from SGD with momentum",
                "sgd_momentum", "rmsprop", propose_second_moment),
     )

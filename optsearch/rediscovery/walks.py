@@ -9,7 +9,9 @@ figure that says what budget a success rate needs: with a chance p per walk, a
 run of n walks succeeds with 1 - (1 - p)^n.
 
 Per walk: which candidates it told, how many the cache answered, its best
-fitness, and the told number of its first candidate that hits the target.
+fitness, the told number of its first candidate that hits the target, and of
+its first near miss (`Target.near_miss`, e.g. Lion with b1 = b2): a walk that
+reaches the near miss and stops there says which step the method lacks.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import math
 from dataclasses import dataclass
 
 from funnel.config import load_run_config
+from dsl.parser import parse
 from optsearch.rediscovery.archive import CONFIG_FILE, Archive
 from optsearch.rediscovery.rows import programs_by_key, verdict
 from optsearch.rediscovery.targets import Target, TargetMatch
@@ -54,6 +57,14 @@ def walk_rows(archive: Archive, target: Target) -> list[dict]:
     """One dict per walk of the archive (see the module docstring)."""
     programs = programs_by_key(archive.rows)
     verdicts: dict[str, TargetMatch] = {}
+    near: dict[str, bool] = {}
+
+    def is_near(key: str) -> bool:
+        if key not in near:
+            text = programs.get(key)
+            near[key] = bool(target.near_miss and text and target.near_miss(parse(text)))
+        return near[key]
+
     rows = []
     for walk in walks_of(archive):
         told = archive.rows[walk.start - 1:walk.end]
@@ -63,10 +74,13 @@ def walk_rows(archive: Archive, target: Target) -> list[dict]:
              if r["status"] == "ok" and verdict(r["key"], programs, target, verdicts).hit),
             None,
         )
+        first_near = next(
+            (r["told"] for r in told if r["status"] == "ok" and is_near(r["key"])), None)
         rows.append({
             "walk": walk.index, "from": walk.kind, "told": [walk.start, walk.end],
             "cache_hits": sum(r["cache_hit"] for r in told),
             "best": max(scored) if scored else None, "first_hit": first,
+            "first_near_miss": first_near,
         })
     return rows
 
@@ -87,23 +101,29 @@ def walks_needed(hits: int, walks: int, success: float) -> float:
     return math.log(1.0 - success) / math.log(1.0 - hits / walks)
 
 
-def walks_markdown(seeds: list[tuple[str, list[dict]]], success: float = 0.8) -> str:
-    """Per seed a line of walk counts and the walks that hit, then the pooled
-    per-walk rate and the walks a run needs to succeed at `success`."""
-    lines = ["| seed | walks from the seed | walks that hit (told of the first hit) "
-             "| tail from the best hit | mean cache hits per walk |",
-             "|---|---|---|---|---|"]
-    pooled_hits = pooled_walks = 0
+def walks_markdown(seeds: list[tuple[str, list[dict]]], near_title: str = "",
+                   success: float = 0.8) -> str:
+    """Per seed a line of walk counts, the walks that hit and (given
+    `near_title`) the walks that reached the near miss, then the pooled per-walk
+    rate and the walks a run needs to succeed at `success`."""
+    near_head = f" walks that reached {near_title} |" if near_title else ""
+    lines = ["| seed | walks from the seed | walks that hit (told of the first hit) |"
+             f"{near_head} tail from the best hit | mean cache hits per walk |",
+             "|---|---|---|" + ("---|" if near_title else "") + "---|---|"]
+    pooled_hits = pooled_walks = pooled_near = 0
     for name, rows in seeds:
         hits, walks = hit_rate(rows)
         pooled_hits, pooled_walks = pooled_hits + hits, pooled_walks + walks
         hit_list = ", ".join(f"{r['walk']} ({r['first_hit']})" for r in rows
                              if r["from"] == "seed" and r["first_hit"] is not None)
+        near = sum(r["from"] == "seed" and r["first_near_miss"] is not None for r in rows)
+        pooled_near += near
+        near_cell = f" {near} |" if near_title else ""
         tail = [r for r in rows if r["from"] == "best"]
         tail_text = ("yes" if tail[0]["first_hit"] is not None else "no") if tail else "-"
         mean_cache = sum(r["cache_hits"] for r in rows) / len(rows) if rows else 0.0
-        lines.append(f"| {name} | {walks} | {hits}: {hit_list or 'none'} | {tail_text} "
-                     f"| {mean_cache:.0f} |")
+        lines.append(f"| {name} | {walks} | {hits}: {hit_list or 'none'} |{near_cell} "
+                     f"{tail_text} | {mean_cache:.0f} |")
     needed = walks_needed(pooled_hits, pooled_walks, success)
     rate = pooled_hits / pooled_walks if pooled_walks else 0.0
     pooled = (f"Pooled: {pooled_hits} of {pooled_walks} walks from the seed hit "
@@ -113,5 +133,7 @@ def walks_markdown(seeds: list[tuple[str, list[dict]]], success: float = 0.8) ->
     else:
         pooled += (f"; at that rate a run needs {math.ceil(needed)} walks to hit with "
                    f"probability {success:.0%}.")
+    if near_title:
+        pooled += f" {pooled_near} of {pooled_walks} reached {near_title}."
     lines += ["", pooled]
     return "\n".join(lines) + "\n"

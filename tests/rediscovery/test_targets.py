@@ -8,6 +8,7 @@ import pytest
 
 from dsl.library import load_builtin
 from dsl.parser import parse
+from funnel.lion_family import lion_text
 from optsearch.rediscovery.targets import (
     TARGETS, Target, get_target, propose_lion, propose_signum, signum_text,
 )
@@ -99,3 +100,9 @@ def test_a_config_is_frozen_only_when_its_header_says_so():
     assert TARGETS["adaptive"].frozen() == header.startswith("# FROZEN")
     missing = Target("no-such-target", "none", "sgd", "sgd", propose_signum)
     assert not missing.frozen()
+
+
+def test_lion_s_near_miss_is_its_one_beta_form_only():
+    near = TARGETS["lion"].near_miss
+    assert near(parse(lion_text(0.9, 0.9, 0.01, 0.001)))
+    assert not near(load_builtin("lion")) and not near(load_builtin("adamw"))

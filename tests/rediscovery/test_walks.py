@@ -8,6 +8,8 @@ import math
 import yaml
 
 from dsl.library import load_builtin
+from dsl.parser import parse
+from funnel.lion_family import lion_text
 from optsearch.rediscovery.archive import CONFIG_FILE, read_archive, write_archive
 from optsearch.rediscovery.targets import TARGETS
 from optsearch.rediscovery.walks import hit_rate, walk_rows, walks_needed, walks_of
@@ -15,13 +17,17 @@ from tests.cli import optsearch
 from tests.rediscovery.test_rows import make_run
 
 ADAMW, LION = load_builtin("adamw"), load_builtin("lion")
+ONE_BETA = parse(lion_text(0.9, 0.9, 0.01, 0.001))  # Lion with b1 = b2: a near miss
 # Walks of 3 from the seed, the last 3 of 10 from the best: told 1-3, 4-6, 7, 8-10.
 RESTARTS = {"name": "test", "seed": 10, "max_candidates": 10,
             "restarts": {"seed_every_candidates": 3, "best_for_last_candidates": 3}}
 
 
-def archive_with(tmp_path, hits_at=(5, 9)):
-    rows = [(told, LION if told in hits_at else ADAMW, 1.0, False) for told in range(1, 11)]
+def archive_with(tmp_path, hits_at=(5, 9), near_at=(2, 4)):
+    def program(told):
+        return LION if told in hits_at else ONE_BETA if told in near_at else ADAMW
+
+    rows = [(told, program(told), 1.0, False) for told in range(1, 11)]
     run = make_run(tmp_path / "run", rows)
     dest = tmp_path / "out" / "lion" / "search" / "seed-10"
     write_archive(run, dest, {"target": "lion", "arm": "search", "seed": 10})
@@ -39,6 +45,7 @@ def test_each_walk_names_its_first_hit_and_the_tail_is_not_counted_as_a_walk(tmp
     _, archive = archive_with(tmp_path)
     rows = walk_rows(archive, TARGETS["lion"])
     assert [r["first_hit"] for r in rows] == [None, 5, None, 9]
+    assert [r["first_near_miss"] for r in rows] == [2, 4, None, None]
     assert hit_rate(rows) == (1, 3)
 
 
@@ -52,5 +59,6 @@ def test_the_walk_report_is_printed_from_the_archives(tmp_path):
     out, _ = archive_with(tmp_path)
     shown = optsearch("rediscover", "--report-only", str(out), "--walks")
     assert shown.returncode == 0, shown.stderr
-    assert "| 10 | 3 | 1: 1 (5) | yes |" in shown.stdout
+    assert "| 10 | 3 | 1: 1 (5) | 2 | yes |" in shown.stdout
     assert "1 of 3 walks from the seed hit (33.3% a walk)" in shown.stdout
+    assert "2 of 3 reached Lion with b1 = b2." in shown.stdout
