@@ -6,9 +6,10 @@ multipliers, the state-slot charge), does the target, tuned, lead every tuned
 baseline and every rival a search has found, by more than the two programs'
 summed seed spreads? Each program is tuned to convergence on the mix
 (`proxy_tasks.full_tuning`: every live constant, betas included, by coordinate
-descent on tuning seeds), then scored once per fresh check seed, so each program
-has a mean and a spread of the objective over seeds that did not pick its
-constants. The charge per state slot beyond the first is the config's
+descent on tuning seeds), then scored once per fresh check seed as the search
+scores a candidate (the config's `tasks.num_seeds` runs averaged), so each
+program has a mean and a spread of the objective as the search sees it, over
+seeds that did not pick its constants. The charge per state slot beyond the first is the config's
 (`tasks.state_slot_cost`), and the uncharged performance is reported beside it,
 so a ranking that rests on the charge shows as one.
 """
@@ -31,18 +32,21 @@ PRICING_BUDGET_S = 3600.0
 
 @dataclass(frozen=True)
 class Objective:
-    """What a config's search scores: task mix, lr multipliers, slot charge."""
+    """What a config's search scores: task mix, lr multipliers, slot charge, and
+    the runs averaged into one score."""
 
     weights: dict[str, float]
     lr_multipliers: tuple[float, ...]
     slot_cost: float
     max_length: int
+    num_seeds: int = 1
 
     @classmethod
     def of(cls, config) -> "Objective":
         tasks = config.tasks
         return cls(dict(tasks.proxy), tuple(tasks.lr_multipliers),
-                   float(tasks.state_slot_cost), int(tasks.executor_length))
+                   float(tasks.state_slot_cost), int(tasks.executor_length),
+                   int(tasks.num_seeds))
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,10 @@ def price(program: Program, label: str, objective: Objective, tuning_seeds: int 
     slots = len(liveness(tuned.program)[1])
     charge = objective.slot_cost * max(0, slots - 1)
     total = sum(objective.weights.values())
-    check = scorers(1)
+    # One check is one score as the search computes it: the spread that decides a
+    # ranking is the spread of that score, not of a single run when the search
+    # averages several.
+    check = scorers(objective.num_seeds)
     performance = []
     for k in range(check_seeds):
         # A failed run scores its WORST_FITNESS: it ranks last, as in the search.

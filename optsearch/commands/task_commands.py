@@ -322,8 +322,10 @@ def price_objective(args: argparse.Namespace) -> int:
         f"{objective.slot_cost:g} charged per state slot beyond the first. "
         + (f"Every constant tuned (coordinate descent, up to {args.max_rounds} rounds on 2 "
            "seeds), then scored" if args.max_rounds else "Constants as given, scored")
-        + f" on {args.check_seeds} fresh seeds: mean ± sample std "
-        f"({time.perf_counter() - start:.0f} s).\n\n"
+        + f" on {args.check_seeds} fresh seeds"
+        + (f" ({objective.num_seeds} runs averaged per seed, as the search scores)"
+           if objective.num_seeds > 1 else "")
+        + f": mean ± sample std ({time.perf_counter() - start:.0f} s).\n\n"
         f"{price_table(prices, args.target)}\n"
     )
     print(text, end="")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from dsl.library import load_builtin
+from proxy_tasks.fitness import TaskScorer
+from proxy_tasks.full_tuning import CHECK_SEED
 from proxy_tasks.objective_prices import Objective, Price, leads, price, price_table
 from tests.cli import optsearch
 
@@ -53,3 +55,16 @@ def test_the_command_refuses_a_target_that_is_not_priced(tmp_path):
                       "--programs", "sgd", "--target", "lion")
     assert shown.returncode != 0 and "--target 'lion'" in shown.stderr
     assert "Traceback" not in shown.stderr
+
+
+def test_each_check_is_scored_as_the_search_scores_a_candidate():
+    # With tasks.num_seeds 2 the search averages two runs per score; a check
+    # seed's score, and so the spread a ranking needs, must be that average.
+    objective = Objective({"heavy-tail-regression": 1.0}, (1.0,), 0.0, 16, num_seeds=2)
+    found = price(load_builtin("sgd"), "sgd", objective, tuning_seeds=1, check_seeds=2,
+                  max_rounds=0)
+    scorer = TaskScorer("heavy-tail-regression", 16, 2, (1.0,))
+    expected = [scorer.score(found.program, CHECK_SEED + k).fitness for k in range(2)]
+    assert found.performance == pytest.approx(tuple(expected))
+    one_run = TaskScorer("heavy-tail-regression", 16, 1, (1.0,))
+    assert found.performance[0] != pytest.approx(one_run.score(found.program, CHECK_SEED).fitness)
