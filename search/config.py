@@ -59,6 +59,9 @@ class MutationConfig:
     # Rewrite a statement as an equivalent few, a simplifier rule run backwards
     # (search.expansions): neutral, it gives later edits more to reach.
     expand: float = field(default=0.0, metadata=_range(0))
+    # Keep a value as a moving average in a free state slot and read the
+    # average (search.smoothing).
+    smooth: float = field(default=0.0, metadata=_range(0))
     const_redraw_prob: float = field(default=0.5, metadata=_range(0, 1))
     # A modified argument becomes a constant (where scalars are accepted) this often.
     const_arg_prob: float = field(default=0.3, metadata=_range(0, 1))

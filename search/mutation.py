@@ -32,6 +32,8 @@ a config weights them:
 - `expand`: a statement is rewritten as an equivalent few by one of the
   simplifier's rewrites run backwards (`search.expansions`): a neutral child
   with more places for later edits to reach.
+- `smooth`: a value is kept as a moving average in a free state slot and one
+  reader reads the average (`search.smoothing`): memory in one edit.
 
 A mutation may produce an invalid program (a deletion can orphan a read); the
 caller re-mutates the parent until the child passes abstract execution, as the
@@ -52,6 +54,7 @@ from dsl.generate import kinds_before, random_arg, random_constant, random_state
 from dsl.ops import OPS, Kind, OpRegistry
 from dsl.program import Const, Program, Statement, Var
 from search.expansions import expand_statement
+from search.smoothing import smooth_statement
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,7 @@ MUTATIONS: dict[str, Mutation] = {
     "randomize": randomize_statement,
     "duplicate": duplicate_statement,
     "expand": expand_statement,
+    "smooth": smooth_statement,
 }
 
 

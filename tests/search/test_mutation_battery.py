@@ -17,8 +17,12 @@ from dsl.ops import OPS
 from search.mutation import MUTATIONS, MutationContext
 from search.proposal import ChildContext, propose_valid_child
 
-PARENTS = [load_builtin(name) for name in ("adamw", "lion", "program4", "sgd")]
+PARENT_NAMES = ("adamw", "lion", "program4", "sgd")
+PARENTS = [load_builtin(name) for name in PARENT_NAMES]
 SUBSET = ["add", "subtract", "multiply", "sign", "interp", "square", "sqrt"]
+#: Parents a mutation has no child of by design: `smooth` needs a state slot the
+#: program leaves alone, and AdamW and Program 4 use both.
+NO_CHILD_OF = {"smooth": {"adamw", "program4"}}
 
 
 def _ops(program) -> set[str]:
@@ -28,12 +32,15 @@ def _ops(program) -> set[str]:
 @pytest.mark.parametrize("name", list(MUTATIONS))
 def test_the_same_seed_gives_the_same_child(name):
     context = MutationContext(max_length=20)
-    for parent in PARENTS:
+    for parent_name, parent in zip(PARENT_NAMES, PARENTS):
         mutate = MUTATIONS[name]
         first = [mutate(np.random.default_rng(s), parent, context) for s in range(20)]
         again = [mutate(np.random.default_rng(s), parent, context) for s in range(20)]
         assert first == again
-        assert any(child is not None and child != parent for child in first)
+        if parent_name in NO_CHILD_OF.get(name, ()):
+            assert all(child is None for child in first)
+        else:
+            assert any(child is not None and child != parent for child in first)
 
 
 @pytest.mark.parametrize("name", list(MUTATIONS))

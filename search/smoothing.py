@@ -1,0 +1,73 @@
+"""The `smooth` mutation: a value kept as a moving average in a free state slot.
+
+Owns the one edit that gives a program memory. Every optimizer of the paper is
+built from exponential moving averages carried across steps in the state slots
+(momentum is an average of g, Adam's second moment an average of g^2), yet the
+paper's mutations can only write one by an insertion that draws `interp`, a
+state slot as both target and argument, the value to average and a constant at
+once, and then a second edit that makes something read it. `smooth` does both:
+after a random statement `x = ...` of tensor kind it inserts
+`s = interp(x, s, beta)`, for a state slot `s` the program does not touch, and
+points one later reader of `x` at `s`. Nothing in it names a target: which
+value gets averaged is drawn, and whether the average pays is for selection to
+say.
+
+`beta` is drawn from four usual averaging constants (0.5 to 0.999); tuning at
+birth moves it from there like any other constant.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dsl.generate import kinds_before
+from dsl.ops import Kind
+from dsl.program import Const, Program, Statement, Var
+
+#: The state slots a program carries across steps.
+STATE_SLOTS = ("m", "v")
+#: Averaging constants a new average starts from.
+BETAS = (0.5, 0.9, 0.99, 0.999)
+
+
+def smooth_statement(rng: np.random.Generator, program: Program, context) -> Program | None:
+    """Average a random tensor statement's value in a free state slot and point
+    one later reader at the average (None without a free slot, a tensor
+    statement, `interp` in the config's ops, or room under `context.max_length`).
+
+    A reader is a later argument that reads the statement's value, up to and
+    including the first statement that writes its target again; with none the
+    average is dead code, a neutral child.
+    """
+    if len(program) >= context.max_length or "interp" not in context.ops:
+        return None
+    slots = [s for s in STATE_SLOTS if not _touches(program, s)]
+    sources = [
+        i for i, st in enumerate(program)
+        if kinds_before(program, i + 1)[st.target] is Kind.TENSOR
+    ]
+    if not slots or not sources:
+        return None
+    index = sources[int(rng.integers(len(sources)))]
+    slot = slots[int(rng.integers(len(slots)))]
+    beta = BETAS[int(rng.integers(len(BETAS)))]
+    source = program.statements[index].target
+    average = Statement(slot, "interp", (Var(source), Var(slot), Const(beta)))
+    child = program.insert(index + 1, average)
+    readers = []
+    for later in range(index + 2, len(child)):
+        st = child.statements[later]
+        readers += [(later, pos) for pos, a in enumerate(st.args) if a == Var(source)]
+        if st.target == source:
+            break
+    if not readers:
+        return child
+    later, position = readers[int(rng.integers(len(readers)))]
+    st = child.statements[later]
+    args = st.args[:position] + (Var(slot),) + st.args[position + 1:]
+    return child.replace_statement(later, type(st)(st.target, st.op, args))
+
+
+def _touches(program: Program, slot: str) -> bool:
+    """Whether any statement reads or writes `slot`."""
+    return any(st.target == slot or Var(slot) in st.args for st in program)
