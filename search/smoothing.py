@@ -7,8 +7,12 @@ paper's mutations can only write one by an insertion that draws `interp`, a
 state slot as both target and argument, the value to average and a constant at
 once, and then a second edit that makes something read it. `smooth` does both:
 after a random statement `x = ...` of tensor kind it inserts
-`s = interp(x, s, beta)`, for a state slot `s` the program does not touch, and
-points one later reader of `x` at `s`. Nothing in it names a target: which
+`s = interp(x, s, beta)`, for a state slot `s` whose value the program does
+not carry across steps, and points one later reader of `x` at `s`. Statements
+that used `s` as a scratch variable (searches fill a spare slot with dead code)
+are moved to a fresh name first, so the slot carries the average alone; where
+they read the slot's incoming value the child is invalid and the caller draws
+again. Nothing in it names a target: which
 value gets averaged is drawn, and whether the average pays is for selection to
 say.
 
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dsl.analysis import InvalidProgram, analyze
 from dsl.generate import kinds_before
 from dsl.ops import Kind
 from dsl.program import Const, Program, Statement, Var
@@ -31,9 +36,10 @@ BETAS = (0.5, 0.9, 0.99, 0.999)
 
 
 def smooth_statement(rng: np.random.Generator, program: Program, context) -> Program | None:
-    """Average a random tensor statement's value in a free state slot and point
-    one later reader at the average (None without a free slot, a tensor
-    statement, `interp` in the config's ops, or room under `context.max_length`).
+    """Average a random tensor statement's value in a state slot the program
+    does not carry and point one later reader at the average (None without
+    such a slot, a tensor statement, `interp` in the config's ops, or room under
+    `context.max_length`).
 
     A reader is a later argument that reads the statement's value, up to and
     including the first statement that writes its target again; with none the
@@ -41,15 +47,22 @@ def smooth_statement(rng: np.random.Generator, program: Program, context) -> Pro
     """
     if len(program) >= context.max_length or "interp" not in context.ops:
         return None
-    slots = [s for s in STATE_SLOTS if not _touches(program, s)]
+    try:
+        carried = analyze(program).state_slots_used
+    except InvalidProgram:
+        return None
+    slots = [s for s in STATE_SLOTS if s not in carried]
+    if not slots:
+        return None
+    slot = slots[int(rng.integers(len(slots)))]
+    program = _renamed(program, slot, _fresh_name(program))
     sources = [
         i for i, st in enumerate(program)
         if kinds_before(program, i + 1)[st.target] is Kind.TENSOR
     ]
-    if not slots or not sources:
+    if not sources:
         return None
     index = sources[int(rng.integers(len(sources)))]
-    slot = slots[int(rng.integers(len(slots)))]
     beta = BETAS[int(rng.integers(len(BETAS)))]
     source = program.statements[index].target
     average = Statement(slot, "interp", (Var(source), Var(slot), Const(beta)))
@@ -68,6 +81,17 @@ def smooth_statement(rng: np.random.Generator, program: Program, context) -> Pro
     return child.replace_statement(later, type(st)(st.target, st.op, args))
 
 
-def _touches(program: Program, slot: str) -> bool:
-    """Whether any statement reads or writes `slot`."""
-    return any(st.target == slot or Var(slot) in st.args for st in program)
+def _renamed(program: Program, old: str, new: str) -> Program:
+    """`program` with every read and write of `old` made of `new`."""
+    def name(arg):
+        return Var(new) if arg == Var(old) else arg
+
+    return Program(tuple(
+        type(st)(new if st.target == old else st.target, st.op, tuple(name(a) for a in st.args))
+        for st in program
+    ))
+
+
+def _fresh_name(program: Program) -> str:
+    taken = set(program.variables())
+    return next(f"t{i}" for i in range(len(taken) + 1) if f"t{i}" not in taken)

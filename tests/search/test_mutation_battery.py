@@ -21,8 +21,8 @@ PARENT_NAMES = ("adamw", "lion", "program4", "sgd")
 PARENTS = [load_builtin(name) for name in PARENT_NAMES]
 SUBSET = ["add", "subtract", "multiply", "sign", "interp", "square", "sqrt"]
 #: Parents a mutation has no child of by design: `smooth` needs a state slot the
-#: program leaves alone, and AdamW and Program 4 use both.
-NO_CHILD_OF = {"smooth": {"adamw", "program4"}}
+#: program does not carry across steps, and AdamW carries both.
+NO_CHILD_OF = {"smooth": {"adamw"}}
 
 
 def _ops(program) -> set[str]:

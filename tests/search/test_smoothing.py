@@ -1,6 +1,7 @@
 """The `smooth` mutation: a tensor value is averaged in a state slot the program
-does not touch, one later reader reads the average, and the child is a valid
-program; with no free slot, no tensor statement or no room, there is no child."""
+does not carry across steps (scratch uses of it moved to a fresh name), one
+later reader reads the average, and the child is a valid program; with no such
+slot, no `interp` or no room, there is no child."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def test_averaging_the_square_of_the_momentum_makes_v_a_live_second_moment():
 
 
 def test_no_child_without_a_free_slot_interp_or_room():
-    # AdamW uses both slots.
+    # AdamW carries both slots.
     assert all(c is None for c in children(load_builtin("adamw"), n=5))
     no_interp = MutationContext(max_length=20, ops=OPS.subset(
         [name for name in OPS if name != "interp"]))
@@ -56,3 +57,16 @@ def test_no_child_without_a_free_slot_interp_or_room():
 
 def test_smooth_is_a_registered_mutation():
     assert MUTATIONS["smooth"] is smooth_statement
+
+
+def test_a_slot_used_as_scratch_is_moved_aside_so_it_carries_the_average_alone():
+    scratch = parse(
+        "def train(w, g, m, v, lr):\n    m = interp(g, m, 0.9)\n    a = square(m)\n"
+        "    v = cos(a)\n    b = sqrt(a)\n    s = m / b\n    update = s * lr\n"
+        "    return update, m, v\n"
+    )
+    for child in children(scratch):
+        writes = [st for st in child if st.target == "v"]
+        assert [st.op for st in writes] == ["interp"]
+        assert any(st.op == "cos" and st.target not in ("m", "v") for st in child)
+        analyze(child)
