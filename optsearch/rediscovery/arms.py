@@ -69,3 +69,9 @@ def is_control(arm_name: str) -> bool:
 def arm_title(arm_name: str) -> str:
     arm = ARMS.get(arm_name)
     return arm.title if arm else arm_name
+
+
+def walk_changes(overrides: list[str]) -> list[str]:
+    """The overrides that change a seed's walk: where candidates are scored
+    (`evaluator.*`) does not, since they are told in ask order."""
+    return [o for o in overrides if not o.startswith("evaluator.")]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from dsl.library import configs_dir
-from optsearch.rediscovery.arms import ARMS
+from optsearch.rediscovery.arms import ARMS, walk_changes
 from optsearch.rediscovery.archive import (
     commit_of, is_archived, read_archive, walk_differences, write_archive,
 )
@@ -48,7 +48,7 @@ def run_seed(target: Target, arm: str, seed: int, runs: Path, out: Path,
     overrides = [*ARMS[arm].overrides, *extra]
     if is_archived(archive):
         archived = read_archive(archive)
-        if _walk_changes(archived.meta.get("overrides", [])) != _walk_changes(overrides):
+        if walk_changes(archived.meta.get("overrides", [])) != walk_changes(overrides):
             raise UserError(
                 f"{archive}: archived with overrides {archived.meta.get('overrides', [])}, "
                 f"asked for {overrides}; use another --out and --runs (or an arm) for a variant")
@@ -116,11 +116,6 @@ def run_to_end(target: Target, arm: str, seed: int, run_dir: Path, extra: list[s
         log(f"{label}: optsearch run exited {code}; see {logfile} (rerun to resume)")
         return False
     return True
-
-
-def _walk_changes(overrides: list[str]) -> list[str]:
-    # Where candidates are scored does not change the walk (ask-ahead order).
-    return [o for o in overrides if not o.startswith("evaluator.")]
 
 
 def _told(run_dir: Path) -> int:

@@ -13,7 +13,7 @@ import math
 
 from dsl.one_liner import one_liner
 from dsl.parser import parse
-from optsearch.rediscovery.arms import arm_title
+from optsearch.rediscovery.arms import arm_title, walk_changes
 
 
 def summary_table(rows: list[dict], titles: dict[str, str]) -> str:
@@ -64,7 +64,8 @@ def markdown(rows: list[dict], titles: dict[str, str]) -> str:
     """The summary, then every target and arm's seed table."""
     parts = ["## Summary", "", summary_table(rows, titles)]
     for (target, arm), group in _groups(rows):
-        overrides = sorted({" ".join(r["overrides"]) for r in group if r["overrides"]})
+        overrides = sorted({" ".join(walk_changes(r["overrides"])) for r in group
+                            if walk_changes(r["overrides"])})
         note = f" (overrides: {'; '.join(overrides)})" if overrides else ""
         parts += ["", f"## {titles.get(target, target)}: {arm_title(arm)}{note}",
                   "", seed_table(group)]

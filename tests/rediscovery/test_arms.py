@@ -9,7 +9,7 @@ import json
 import pytest
 
 from funnel.config import load_run_config as load_config
-from optsearch.rediscovery.arms import ARMS, arm_title, is_control
+from optsearch.rediscovery.arms import ARMS, arm_title, is_control, walk_changes
 from optsearch.rediscovery.runner import archive_dir_for, run_dir_for, run_seed
 from optsearch.rediscovery.targets import TARGETS
 from search.errors import UserError
@@ -62,3 +62,8 @@ def test_a_seed_archived_with_other_overrides_is_refused_not_reused(tmp_path):
     with pytest.raises(UserError, match="archived with overrides"):
         run_seed(LION, "search", 10, tmp_path / "runs", out,
                  ["tasks.state_slot_cost=0.0"], lambda line: None)
+
+
+def test_where_a_seed_was_scored_is_not_a_change_of_its_walk():
+    overrides = ["evaluator.workers=1", "tasks.state_slot_cost=0", "evaluator.kind=serial"]
+    assert walk_changes(overrides) == ["tasks.state_slot_cost=0"]
