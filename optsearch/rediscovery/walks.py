@@ -3,10 +3,13 @@
 Owns the walk view of a run. A config with `restarts.seed_every_candidates`
 restarts the population from the seed program every that many told
 candidates, and `restarts.best_for_last_candidates` spends the last candidates
-from the best program so far, so a run is a row of short, independent walks
-and one exploiting tail. How often a single walk reaches the target is the
-figure that says what budget a success rate needs: with a chance p per walk, a
-run of n walks succeeds with 1 - (1 - p)^n.
+from the best program so far, so a run is a row of short walks and one
+exploiting tail. How often a single walk reaches the target says what budget a
+success rate needs: were the walks independent, with a chance p per walk a run
+of n walks would succeed with 1 - (1 - p)^n. They are not quite: children asked
+before a restart (`ask_ahead`) are told after it and join the new population,
+so a fit lineage can cross a restart, and a rate pooled over walks overstates
+what more walks buy.
 
 Per walk: which candidates it told, how many the cache answered, its best
 fitness, the told number of its first candidate that hits the target, and of
@@ -131,8 +134,8 @@ def walks_markdown(seeds: list[tuple[str, list[dict]]], near_title: str = "",
     if math.isinf(needed):
         pooled += "; with no hit, no budget can be read off."
     else:
-        pooled += (f"; at that rate a run needs {math.ceil(needed)} walks to hit with "
-                   f"probability {success:.0%}.")
+        pooled += (f"; were the walks independent, a run would need {math.ceil(needed)} "
+                   f"walks to hit with probability {success:.0%}.")
     if near_title:
         pooled += f" {pooled_near} of {pooled_walks} reached {near_title}."
     lines += ["", pooled]
