@@ -17,11 +17,10 @@ import re
 import sys
 from pathlib import Path
 
-from optsearch.rediscovery.archive import read_archive
-from optsearch.rediscovery.report import archive_dirs, collect_rows, titles
+from optsearch.rediscovery.report import collect_rows, titles
 from optsearch.rediscovery.tables import seed_table, summary_table
 from optsearch.rediscovery.targets import get_target
-from optsearch.rediscovery.walks import walk_rows, walks_markdown
+from optsearch.rediscovery.walks import collect_walks, walks_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = (ROOT / "README.md", ROOT / "docs" / "rediscovery.md")
@@ -41,11 +40,7 @@ def block_text(name: str, rows: list[dict]) -> str:
 
 def walks_text(target: str, arm: str) -> str:
     """The walk table of one target and arm, from its archives."""
-    seeds = []
-    for path in archive_dirs(ROOT / "docs" / "rediscovery", target):
-        if path.parent.name == arm:
-            archive = read_archive(path)
-            seeds.append((str(archive.meta.get("seed")), walk_rows(archive, get_target(target))))
+    seeds = collect_walks(ROOT / "docs" / "rediscovery", target).get((target, arm))
     title = get_target(target).near_miss_title
     return walks_markdown(seeds, title) if seeds else "(no seed archived yet)\n"
 

@@ -101,18 +101,10 @@ def report_walks(out: Path, target_name: str | None, as_json: bool) -> int:
     """`--report-only DIR --walks`: per target and arm, the walks of every seed."""
     import json
 
-    from optsearch.rediscovery.archive import read_archive
-    from optsearch.rediscovery.report import archive_dirs
     from optsearch.rediscovery.targets import get_target
-    from optsearch.rediscovery.walks import walk_rows, walks_markdown
+    from optsearch.rediscovery.walks import collect_walks, walks_markdown
 
-    groups: dict[tuple[str, str], list[tuple[str, list[dict]]]] = {}
-    for path in archive_dirs(out, target_name):
-        archive = read_archive(path)
-        name = archive.meta.get("target", path.parent.parent.name)
-        arm = archive.meta.get("arm", "search")
-        rows = walk_rows(archive, get_target(name))
-        groups.setdefault((name, arm), []).append((str(archive.meta.get("seed")), rows))
+    groups = collect_walks(out, target_name)
     if not groups:
         raise UserError(f"{out}: no archived seeds there")
     if as_json:

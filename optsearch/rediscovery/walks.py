@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from funnel.config import load_run_config
 from dsl.parser import parse
-from optsearch.rediscovery.archive import CONFIG_FILE, Archive
+from optsearch.rediscovery.archive import CONFIG_FILE, Archive, read_archive
+from optsearch.rediscovery.report import archive_dirs
 from optsearch.rediscovery.rows import programs_by_key, verdict
-from optsearch.rediscovery.targets import Target, TargetMatch
+from optsearch.rediscovery.targets import Target, TargetMatch, get_target
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,20 @@ def walk_rows(archive: Archive, target: Target) -> list[dict]:
             "first_near_miss": first_near,
         })
     return rows
+
+
+def collect_walks(out: Path, target: str | None = None
+                  ) -> dict[tuple[str, str], list[tuple[str, list[dict]]]]:
+    """{(target, arm): [(seed, its walk rows)]} for every archive under `out`
+    (of `target` only, if given)."""
+    groups: dict[tuple[str, str], list[tuple[str, list[dict]]]] = {}
+    for path in archive_dirs(out, target):
+        archive = read_archive(path)
+        name = archive.meta.get("target", path.parent.parent.name)
+        arm = archive.meta.get("arm", "search")
+        rows = walk_rows(archive, get_target(name))
+        groups.setdefault((name, arm), []).append((str(archive.meta.get("seed")), rows))
+    return groups
 
 
 def hit_rate(rows: list[dict]) -> tuple[int, int]:
