@@ -26,7 +26,7 @@ BYTES_PER_RESTART = 128
 
 #: Keys a checkpoint written before they existed lacks (`Evolution.from_state`
 #: reads them as empty).
-ADDED_KEYS = {"told_fitnesses"}
+ADDED_KEYS = {"told_fitnesses", "stale"}
 #: Bytes one told fitness may take in `told_fitnesses` (a float's repr, a comma).
 BYTES_PER_FITNESS = 32
 
@@ -211,6 +211,7 @@ _FIELDS: dict[str, Callable[[Any], bool]] = {
     "pending": _is_pending,
     "answered": _is_answered,
     "told_fitnesses": lambda v: isinstance(v, list) and all(_is_fitness(f) for f in v),
+    "stale": lambda v: isinstance(v, list) and all(_is_int(i) for i in v),
     "run_id": lambda v: v is None or isinstance(v, str),
 }
 

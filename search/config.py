@@ -89,11 +89,17 @@ class RestartConfig:
     for exploitation, after the independent walks. A walk that finds a new best
     near its end is otherwise cut off before its constants and its missing
     statements (a decay term, say) are tuned by its children.
+    `independent_walks`: children asked before a restart from the seed but told
+    after it (`ask_ahead` keeps several in flight) are recorded and cached but do
+    not join the restarted population, so no lineage crosses the restart. Off,
+    a fit child of the old walk joins the new one and wins its tournaments
+    (off is how runs walked before the key existed).
     """
 
     plateau_candidates: int = field(default=0, metadata=_range(0))
     seed_every_candidates: int = field(default=0, metadata=_range(0))
     best_for_last_candidates: int = field(default=0, metadata=_range(0))
+    independent_walks: bool = False
 
 
 @dataclass(frozen=True)

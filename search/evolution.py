@@ -115,6 +115,9 @@ class Evolution:
         # be told, and a resume must not look it up again in a cache that has
         # grown since (nor count the lookup twice).
         self.answered: dict[int, Result] = {}
+        # Candidates asked from a population a restart from the seed replaced,
+        # not told yet: under `restarts.independent_walks` they do not join.
+        self.stale: set[int] = set()
         # Fitnesses told so far, for the "shuffled" selection control: a member
         # ranks by one of them drawn at random, so selection sees the same
         # values as the real search, detached from the programs that earned them.
@@ -298,6 +301,8 @@ class Evolution:
         self.programs[candidate.id] = self._inherited(candidate, result)
         if candidate.mutation == "seed":
             self.population = deque([member] * self.config.population)
+        elif candidate.id in self.stale:
+            self.stale.discard(candidate.id)  # a child of the walk a restart ended
         else:
             self.population.append(member)
             if len(self.population) > self.config.population:
@@ -389,6 +394,8 @@ class Evolution:
         if source == "seed":
             self.programs[0] = self._inherited_seed()
             self._parent_keys.pop(0, None)  # the seed is now kept tuned
+            if self.config.restarts.independent_walks:
+                self.stale = set(self.pending) | set(self.answered)
         self._forget_unreferenced()
         restart = Restart(self.counters.told, source, member.candidate_id)
         self.restarts.append(restart)
@@ -437,6 +444,7 @@ class Evolution:
             "pending": [candidate_to_dict(c) for c in self.pending.values()],
             "answered": {str(i): answer_to_dict(r) for i, r in self.answered.items()},
             "told_fitnesses": [exact(f) for f in self.told_fitnesses],
+            "stale": sorted(self.stale),
         }
 
     @classmethod
@@ -473,6 +481,9 @@ class Evolution:
         if config.selection == "shuffled":
             evolution.told_fitnesses = [
                 from_exact(f) for f in state.get("told_fitnesses", [])]
+        # Likewise the stale children: only independent walks read them.
+        if config.restarts.independent_walks:
+            evolution.stale = {int(i) for i in state.get("stale", [])}
         return evolution
 
 

@@ -76,7 +76,8 @@ FREE_KEYS = (
 )
 #: Keys added to the config after runs were recorded without them, with the
 #: value those runs walked by (the code before the key behaved as this value).
-ADDED_KEYS = {"selection": "tournament", "mutation.expand": 0.0, "mutation.smooth": 0.0}
+ADDED_KEYS = {"selection": "tournament", "mutation.expand": 0.0, "mutation.smooth": 0.0,
+              "restarts.independent_walks": False}
 #: Mappings compared as one value (a task's weight is part of the task list).
 _LEAVES = ("tasks.proxy",)
 

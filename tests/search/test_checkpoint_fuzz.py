@@ -170,10 +170,10 @@ def wrong_shapes(state: dict):
                 continue  # a checkpoint from before run ids existed is trusted
             if key == "answered" and value == {}:
                 continue  # no cache answers held is a valid state: they are re-asked
-            if key == "told_fitnesses" and value == []:
-                continue  # a search selecting on its own fitness keeps none
+            if key in ("told_fitnesses", "stale") and value == []:
+                continue  # a search selecting on its own fitness keeps none; no restart
             yield f"{key}={i}", {**state, key: value}
-        if key not in ("run_id", "told_fitnesses"):  # both absent from older checkpoints
+        if key not in ("run_id", "told_fitnesses", "stale"):  # absent from older checkpoints
             yield f"no-{key}", {k: v for k, v in state.items() if k != key}
     for key in ("counters", "cache_counters"):
         for field in state[key]:
@@ -253,9 +253,11 @@ def test_any_json_in_any_field_is_damage_or_agrees(
         store.close()
     # Trusted only if the field does not matter (cache statistics; no run id, as
     # before ids existed; the told fitnesses, which only shuffled selection
-    # reads) or holds the intact value.
+    # reads; the stale children, which only independent walks read) or holds the
+    # intact value.
     harmless = (key == "cache_counters" or (key == "run_id" and value is None)
-                or (key == "told_fitnesses" and config.selection != "shuffled"))
+                or (key == "told_fitnesses" and config.selection != "shuffled")
+                or (key == "stale" and not config.restarts.independent_walks))
     assert problem is not None or harmless or value == intact[key], (key, value)
     assert problem is None or "\n" not in problem
 

@@ -61,10 +61,14 @@ CHANGED = {
 
 
 def section_changes(prefix: str, cls) -> dict:
-    """A changed value for every field of a section (counts up, weights doubled)."""
+    """A changed value for every field of a section (switches flipped, counts up,
+    weights changed)."""
     found = {}
     for f in dataclasses.fields(cls):
         value = f.default
+        if isinstance(value, bool):
+            found[f"{prefix}.{f.name}"] = not value
+            continue
         found[f"{prefix}.{f.name}"] = (
             value + 7 if isinstance(value, int) else (value or 0.25) * 0.5 + 0.1
         )
