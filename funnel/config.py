@@ -60,6 +60,11 @@ class StageConfig:
     # Factors on the lr schedule (best counts), as for the search's own scoring;
     # the baseline is evaluated the same way.
     lr_multipliers: tuple[float, ...] = (1.0,)
+    # Fitness charged per state slot carried beyond the first, as the search's
+    # `tasks.state_slot_cost`. 0 (the default) ranks on performance alone, so a
+    # search that selected with a charge can be overruled here by a rule the
+    # charge kept down (docs/rediscovery/lion/objective.md, seed 13).
+    state_slot_cost: float = field(default=0.0, metadata=_range(0, 1))
 
 
 @dataclass(frozen=True)

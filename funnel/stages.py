@@ -139,6 +139,7 @@ def stage_spec(stage: StageConfig, executor_length: int) -> ScorerSpec:
         executor_length=executor_length,
         time_budget_s=stage.time_budget_s,
         lr_multipliers=stage.lr_multipliers,
+        state_slot_cost=stage.state_slot_cost,
     )
 
 
