@@ -25,6 +25,7 @@ import numpy as np
 
 from dsl.program import Arg, Const, Program, Statement, Var
 from dsl.rewrites import tidy
+from search.rewiring import fresh_names
 
 #: (fresh names, target, args, rng) -> the statements replacing `target = op(args)`.
 Expansion = Callable[[list[str], str, tuple[Arg, ...], np.random.Generator], list[Statement]]
@@ -83,7 +84,7 @@ def expand_statement(rng: np.random.Generator, program: Program, context) -> Pro
     """Replace a random expandable statement by its expansion (None if no
     statement has one, or if the child would pass `context.max_length`)."""
     expandable = [i for i, st in enumerate(program) if st.op in EXPANSIONS]
-    fresh = _fresh_names(program, 2)
+    fresh = fresh_names(program, 2)
     available = set(context.ops)
     for index in rng.permutation(expandable) if expandable else ():
         original = program.statements[int(index)]
@@ -98,13 +99,3 @@ def expand_statement(rng: np.random.Generator, program: Program, context) -> Pro
         statements[int(index):int(index) + 1] = body
         return Program(tuple(statements))
     return None
-
-
-def _fresh_names(program: Program, count: int) -> list[str]:
-    taken = set(program.variables())
-    names, i = [], 0
-    while len(names) < count:
-        if f"t{i}" not in taken:
-            names.append(f"t{i}")
-        i += 1
-    return names

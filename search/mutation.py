@@ -54,6 +54,7 @@ from dsl.generate import kinds_before, random_arg, random_constant, random_state
 from dsl.ops import OPS, Kind, OpRegistry
 from dsl.program import Const, Program, Statement, Var
 from search.expansions import expand_statement
+from search.rewiring import fresh_names, point_one_reader
 from search.smoothing import smooth_statement
 
 
@@ -77,8 +78,7 @@ def _targets(program: Program) -> list[str]:
     names = program.variables()
     if "update" not in names:
         names.append("update")
-    fresh = next(f"t{i}" for i in range(len(names) + 1) if f"t{i}" not in names)
-    return names + [fresh]
+    return names + fresh_names(program, 1)
 
 
 def insert_statement(rng: np.random.Generator, program: Program, context: MutationContext):
@@ -208,20 +208,9 @@ def duplicate_statement(
         if isinstance(a, Const) and not exact else a
         for a in original.args
     ))
-    read = Var(original.target)
-    readers = []
-    for later in range(index + 1, len(program)):
-        st = program.statements[later]
-        readers += [(later, pos) for pos, a in enumerate(st.args) if a == read]
-        if st.target == original.target:
-            break
     child = program.insert(index, copy)
-    if not readers:
-        return child
-    later, position = readers[int(rng.integers(len(readers)))]
-    st = child.statements[later + 1]  # one down: the copy sits before it
-    args = st.args[:position] + (Var(fresh),) + st.args[position + 1:]
-    return child.replace_statement(later + 1, type(st)(st.target, st.op, args))
+    # The original is now at index + 1; its readers come after it.
+    return point_one_reader(rng, child, index + 2, original.target, fresh)
 
 
 #: Mutations by name, as configs refer to them (`mutation.NAME: weight`).

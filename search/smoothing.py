@@ -28,6 +28,7 @@ from dsl.analysis import InvalidProgram, analyze
 from dsl.generate import kinds_before
 from dsl.ops import Kind
 from dsl.program import Const, Program, Statement, Var
+from search.rewiring import fresh_names, point_one_reader
 
 #: The state slots a program carries across steps.
 STATE_SLOTS = ("m", "v")
@@ -55,7 +56,7 @@ def smooth_statement(rng: np.random.Generator, program: Program, context) -> Pro
     if not slots:
         return None
     slot = slots[int(rng.integers(len(slots)))]
-    program = _renamed(program, slot, _fresh_name(program))
+    program = _renamed(program, slot, fresh_names(program, 1)[0])
     sources = [
         i for i, st in enumerate(program)
         if kinds_before(program, i + 1)[st.target] is Kind.TENSOR
@@ -67,18 +68,7 @@ def smooth_statement(rng: np.random.Generator, program: Program, context) -> Pro
     source = program.statements[index].target
     average = Statement(slot, "interp", (Var(source), Var(slot), Const(beta)))
     child = program.insert(index + 1, average)
-    readers = []
-    for later in range(index + 2, len(child)):
-        st = child.statements[later]
-        readers += [(later, pos) for pos, a in enumerate(st.args) if a == Var(source)]
-        if st.target == source:
-            break
-    if not readers:
-        return child
-    later, position = readers[int(rng.integers(len(readers)))]
-    st = child.statements[later]
-    args = st.args[:position] + (Var(slot),) + st.args[position + 1:]
-    return child.replace_statement(later, type(st)(st.target, st.op, args))
+    return point_one_reader(rng, child, index + 2, source, slot)
 
 
 def _renamed(program: Program, old: str, new: str) -> Program:
@@ -90,8 +80,3 @@ def _renamed(program: Program, old: str, new: str) -> Program:
         type(st)(new if st.target == old else st.target, st.op, tuple(name(a) for a in st.args))
         for st in program
     ))
-
-
-def _fresh_name(program: Program) -> str:
-    taken = set(program.variables())
-    return next(f"t{i}" for i in range(len(taken) + 1) if f"t{i}" not in taken)

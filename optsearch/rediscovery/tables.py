@@ -64,8 +64,8 @@ def markdown(rows: list[dict], titles: dict[str, str]) -> str:
     """The summary, then every target and arm's seed table."""
     parts = ["## Summary", "", summary_table(rows, titles)]
     for (target, arm), group in _groups(rows):
-        overrides = sorted({" ".join(walk_changes(r["overrides"])) for r in group
-                            if walk_changes(r["overrides"])})
+        changes = (walk_changes(r["overrides"]) for r in group)
+        overrides = sorted({" ".join(c) for c in changes if c})
         note = f" (overrides: {'; '.join(overrides)})" if overrides else ""
         parts += ["", f"## {titles.get(target, target)}: {arm_title(arm)}{note}",
                   "", seed_table(group)]
