@@ -2,7 +2,8 @@
 
 `pip install .` into a fresh virtual environment, then, from a directory that is
 not the checkout, `optsearch bench --quick` must find the quickstart config and
-`optsearch show adamw` the built-in programs, both under <prefix>/share/optsearch.
+`optsearch show adamw` the built-in programs, both under <prefix>/share/optsearch,
+where every file of configs/ (found programs and task mixes too) must be.
 The environment borrows this one's dependencies through a .pth file, so nothing
 is downloaded but the build backend.
 """
@@ -55,6 +56,12 @@ def test_a_non_editable_install_finds_its_configs_and_programs(tmp_path):
     ).stdout.splitlines()
     assert str(ROOT) not in installed[0]  # the installed copy, not the checkout
     assert installed[1] == str(env_dir / "share" / "optsearch" / "configs")
+    # Every config and program file of the checkout, found rivals and task
+    # mixes included: the docs' commands name them by path under configs/.
+    shipped = {p.relative_to(ROOT / "configs") for p in (ROOT / "configs").rglob("*")
+               if p.is_file() and p.suffix in (".yaml", ".py")}
+    share = Path(installed[1])
+    assert shipped and not {p for p in shipped if not (share / p).is_file()}
 
     shown = subprocess.run(
         [optsearch, "show", "adamw", "--json"], cwd=away, env=env,
