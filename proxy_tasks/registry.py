@@ -403,6 +403,31 @@ for _suffix, _scale, _offset in _GRADIENT_SCALE_PAIR:
         seed_offset=_offset,
     )
 
+# --- `teacher-const` with no flipped training labels (the labels keep the
+# teacher's own softmax sampling, so they are still noisy), alone and as the
+# gradient-scale pair; its 10x and 100x versions clean too. With 30% of the
+# labels flipped a Lion whose decay is sign(w) (an L1 pull as strong as half its
+# step, `found/lion_sign_decay_seed0.py`) leads Lion: the flipped labels reward
+# that much shrinkage. Without them Lion, tuned with every constant and memory
+# charged, leads every shipped baseline and every rival found on the noisy pair
+# beyond the summed spreads (docs/rediscovery/lion-clean/objective.md).
+def _clean_labels(fields: dict) -> dict:
+    """A teacher version's `fields` with no flipped training labels."""
+    return {**fields, "data_args": _args(**{**dict(fields["data_args"]), "label_noise": 0.0})}
+
+
+for _suffix, _scale, _offset in (("", 1.0, 0), *_GRADIENT_SCALE_PAIR):
+    _constant_lr_teacher_family(
+        "teacher-clean" + (f"-{_suffix}" if _suffix else ""), 100, 0.08,
+        "teacher-const with no flipped training labels"
+        + (f", gradient x {_scale:g}" if _suffix else ""),
+        x10=(_clean_labels(_TEACHER_CONST_10X), 1.0),
+        x100=(_clean_labels(_TEACHER_CONST_100X), 8.0),
+        data_args=_clean_labels({"data_args": _TASKS["teacher-noisy"].data_args})["data_args"],
+        grad_scale=_scale,
+        seed_offset=_offset,
+    )
+
 # --- ill-conditioned linear regression: preconditioning matters.
 _ILL_CONDITIONED_10X = {
     "data_args": _args(dim=256, num_train=8192, num_val=1024, condition=1e4),

@@ -178,6 +178,10 @@ TARGETS: dict[str, Target] = {
     for t in (
         Target("lion", "Lion from AdamW", "adamw", "lion", propose_lion,
                lion_with_one_beta, "Lion with b1 = b2"),
+        # The same target on clean labels (a draft method change, not a new
+        # optimizer): its own config, so the frozen one's archives stay its own.
+        Target("lion-clean", "Lion from AdamW, clean labels", "adamw", "lion",
+               propose_lion, lion_with_one_beta, "Lion with b1 = b2"),
         Target("adaptive", "RMSProp, Adagrad or Adam from SGD with momentum",
                "sgd_momentum", "rmsprop", propose_second_moment),
     )
