@@ -411,9 +411,14 @@ for _suffix, _scale, _offset in _GRADIENT_SCALE_PAIR:
 # that much shrinkage. Without them Lion, tuned with every constant and memory
 # charged, leads every shipped baseline and every rival found on the noisy pair
 # beyond the summed spreads (docs/rediscovery/lion-clean/objective.md).
+def _clean_label_args(data_args: tuple) -> tuple:
+    """Teacher `data_args` with no flipped training labels."""
+    return _args(**{**dict(data_args), "label_noise": 0.0})
+
+
 def _clean_labels(fields: dict) -> dict:
-    """A teacher version's `fields` with no flipped training labels."""
-    return {**fields, "data_args": _args(**{**dict(fields["data_args"]), "label_noise": 0.0})}
+    """A 10x or 100x version's `fields` with no flipped training labels."""
+    return {**fields, "data_args": _clean_label_args(fields["data_args"])}
 
 
 for _suffix, _scale, _offset in (("", 1.0, 0), *_GRADIENT_SCALE_PAIR):
@@ -423,7 +428,7 @@ for _suffix, _scale, _offset in (("", 1.0, 0), *_GRADIENT_SCALE_PAIR):
         + (f", gradient x {_scale:g}" if _suffix else ""),
         x10=(_clean_labels(_TEACHER_CONST_10X), 1.0),
         x100=(_clean_labels(_TEACHER_CONST_100X), 8.0),
-        data_args=_clean_labels({"data_args": _TASKS["teacher-noisy"].data_args})["data_args"],
+        data_args=_clean_label_args(_TASKS["teacher-noisy"].data_args),
         grad_scale=_scale,
         seed_offset=_offset,
     )

@@ -61,7 +61,8 @@ def test_a_non_editable_install_finds_its_configs_and_programs(tmp_path):
     shipped = {p.relative_to(ROOT / "configs") for p in (ROOT / "configs").rglob("*")
                if p.is_file() and p.suffix in (".yaml", ".py")}
     share = Path(installed[1])
-    assert shipped and not {p for p in shipped if not (share / p).is_file()}
+    missing = sorted(str(p) for p in shipped if not (share / p).is_file())
+    assert shipped and not missing, missing
 
     shown = subprocess.run(
         [optsearch, "show", "adamw", "--json"], cwd=away, env=env,
