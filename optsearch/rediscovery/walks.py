@@ -13,8 +13,11 @@ what more walks buy.
 
 Per walk: which candidates it told, how many the cache answered, its best
 fitness, the told number of its first candidate that hits the target, and of
-its first near miss (`Target.near_miss`, e.g. Lion with b1 = b2): a walk that
-reaches the near miss and stops there says which step the method lacks.
+its first near miss (`Target.near_miss`, e.g. Lion with b1 = b2), and how many
+children the near misses had and how many of those were duplicates: a walk that
+reaches the near miss and stops there says which step the method lacks, and
+its children say how often the method tried that step (for Lion, the split of
+one beta into two is a `duplicate` of the interp).
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ def walk_rows(archive: Archive, target: Target) -> list[dict]:
             near[key] = bool(target.near_miss and text and target.near_miss(parse(text)))
         return near[key]
 
+    near_by_id = {r["id"]: r["status"] == "ok" and is_near(r["key"]) for r in archive.rows}
     rows = []
     for walk in walks_of(archive):
         told = archive.rows[walk.start - 1:walk.end]
@@ -81,11 +85,14 @@ def walk_rows(archive: Archive, target: Target) -> list[dict]:
         )
         first_near = next(
             (r["told"] for r in told if r["status"] == "ok" and is_near(r["key"])), None)
+        children = [r for r in told if near_by_id.get(r["parent"], False)]
         rows.append({
             "walk": walk.index, "from": walk.kind, "told": [walk.start, walk.end],
             "cache_hits": sum(r["cache_hit"] for r in told),
             "best": max(scored) if scored else None, "first_hit": first,
             "first_near_miss": first_near,
+            "near_miss_children": len(children),
+            "near_miss_duplicates": sum(r["mutation"] == "duplicate" for r in children),
         })
     return rows
 
@@ -123,12 +130,14 @@ def walks_needed(hits: int, walks: int, success: float) -> float:
 def walks_markdown(seeds: list[tuple[str, list[dict]]], near_title: str = "",
                    success: float = 0.8) -> str:
     """Per seed a line of walk counts, the walks that hit and (given
-    `near_title`) the walks that reached the near miss, then the pooled per-walk
+    `near_title`) the walks that reached the near miss and the children the near
+    misses had (duplicates among them), then the pooled per-walk
     rate and the walks a run needs to succeed at `success`."""
-    near_head = f" walks that reached {near_title} |" if near_title else ""
+    near_head = (f" walks that reached {near_title} | children of those programs"
+                 " (duplicates) |" if near_title else "")
     lines = ["| seed | walks from the seed | walks that hit (told of the first hit) |"
              f"{near_head} tail from the best hit | mean cache hits per walk |",
-             "|---|---|---|" + ("---|" if near_title else "") + "---|---|"]
+             "|---|---|---|" + ("---|---|" if near_title else "") + "---|---|"]
     pooled_hits = pooled_walks = pooled_near = 0
     for name, rows in seeds:
         hits, walks = hit_rate(rows)
@@ -137,7 +146,9 @@ def walks_markdown(seeds: list[tuple[str, list[dict]]], near_title: str = "",
                              if r["from"] == "seed" and r["first_hit"] is not None)
         near = sum(r["from"] == "seed" and r["first_near_miss"] is not None for r in rows)
         pooled_near += near
-        near_cell = f" {near} |" if near_title else ""
+        children = sum(r.get("near_miss_children", 0) for r in rows)
+        duplicates = sum(r.get("near_miss_duplicates", 0) for r in rows)
+        near_cell = f" {near} | {children} ({duplicates}) |" if near_title else ""
         tail = [r for r in rows if r["from"] == "best"]
         tail_text = ("yes" if tail[0]["first_hit"] is not None else "no") if tail else "-"
         mean_cache = sum(r["cache_hits"] for r in rows) / len(rows) if rows else 0.0

@@ -18,9 +18,11 @@ LION = TARGETS["lion"]
 SIGNUM = parse(signum_text(0.9, 0.001))
 
 
-def tell(store, told, cid, program, seconds=2.0, hit=False, status="ok"):
+def tell(store, told, cid, program, seconds=2.0, hit=False, status="ok", parent=0,
+         mutation="insert"):
+    """Record candidate `cid` as told `told`th (the seed, with no parent, for id 0)."""
     key = f"f{program.to_text()}"
-    candidate = Candidate(cid, 0 if cid else None, "seed" if cid == 0 else "insert",
+    candidate = Candidate(cid, parent if cid else None, mutation if cid else "seed",
                           program, key, key, key, len(program), len(program))
     store.record_told(candidate, Result(status, 0.1 * cid, {}, seconds, cache_hit=hit),
                       told, told)

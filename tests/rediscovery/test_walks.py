@@ -14,7 +14,8 @@ from optsearch.rediscovery.archive import CONFIG_FILE, read_archive, write_archi
 from optsearch.rediscovery.targets import TARGETS
 from optsearch.rediscovery.walks import hit_rate, walk_rows, walks_needed, walks_of
 from tests.cli import optsearch
-from tests.rediscovery.test_rows import make_run
+from search.store import RunStore
+from tests.rediscovery.test_rows import make_run, tell
 
 ADAMW, LION = load_builtin("adamw"), load_builtin("lion")
 ONE_BETA = parse(lion_text(0.9, 0.9, 0.01, 0.001))  # Lion with b1 = b2: a near miss
@@ -49,6 +50,32 @@ def test_each_walk_names_its_first_hit_and_the_tail_is_not_counted_as_a_walk(tmp
     assert hit_rate(rows) == (1, 3)
 
 
+def test_a_walk_counts_the_children_of_its_near_misses_and_the_duplicates_among_them(
+        tmp_path):
+    # told 1 AdamW (id 0); told 2 the near miss (id 1); told 3-6 its children by
+    # duplicate, insert, duplicate, and one child of AdamW; told 7-10 a second walk
+    # whose one child of the near miss (id 1, asked before the restart) counts there.
+    store = RunStore(tmp_path / "run")
+    store.write_config({"name": "test", "seed": 10})
+    told_rows = [(0, ADAMW, None, None), (1, ONE_BETA, 0, "modify"),
+                 (2, ADAMW, 1, "duplicate"), (3, ADAMW, 1, "insert"),
+                 (4, ADAMW, 1, "duplicate"), (5, ADAMW, 0, "duplicate"),
+                 (6, ADAMW, 0, "insert"), (7, ADAMW, 1, "duplicate"),
+                 (8, ADAMW, 6, "insert"), (9, ADAMW, 8, "insert")]
+    for told, (cid, program, parent, mutation) in enumerate(told_rows, start=1):
+        tell(store, told, cid, program, parent=parent, mutation=mutation)
+    store.close()
+    dest = tmp_path / "out" / "lion" / "search" / "seed-10"
+    write_archive(tmp_path / "run", dest, {"target": "lion", "arm": "search", "seed": 10})
+    (dest / CONFIG_FILE).write_text(yaml.safe_dump(
+        {**RESTARTS, "restarts": {"seed_every_candidates": 6}}))
+    rows = walk_rows(read_archive(dest), TARGETS["lion"])
+    assert [(r["near_miss_children"], r["near_miss_duplicates"]) for r in rows] == [
+        (3, 2), (1, 1)]
+    shown = optsearch("rediscover", "--report-only", str(tmp_path / "out"), "--walks")
+    assert "| 10 | 2 | 0: none | 1 | 4 (3) | - |" in shown.stdout, shown.stdout
+
+
 def test_the_walks_a_run_needs_follow_from_the_per_walk_rate():
     assert math.ceil(walks_needed(1, 84, 0.8)) == 135
     assert walks_needed(0, 84, 0.8) == math.inf
@@ -59,6 +86,6 @@ def test_the_walk_report_is_printed_from_the_archives(tmp_path):
     out, _ = archive_with(tmp_path)
     shown = optsearch("rediscover", "--report-only", str(out), "--walks")
     assert shown.returncode == 0, shown.stderr
-    assert "| 10 | 3 | 1: 1 (5) | 2 | yes |" in shown.stdout
+    assert "| 10 | 3 | 1: 1 (5) | 2 | 0 (0) | yes |" in shown.stdout
     assert "1 of 3 walks from the seed hit (33.3% a walk)" in shown.stdout
     assert "2 of 3 reached Lion with b1 = b2." in shown.stdout
