@@ -433,6 +433,22 @@ for _suffix, _scale, _offset in (("", 1.0, 0), *_GRADIENT_SCALE_PAIR):
         seed_offset=_offset,
     )
 
+# --- `teacher-clean` at batch 128 at every tier, for meta-validation stages. At
+# the clean family's own 10x and 100x batches (1024, 2048) gradients are so
+# little noisy that momentum does not pay: a momentum-free sign step with decay
+# leads Lion there, at the constants each was tuned to on the proxy. At batch 128
+# the same programs rank Lion first at 10x and at 100x, beyond the summed
+# spreads, and AdamW uncharged is far behind
+# (docs/rediscovery/lion-clean/objective.md, "Where momentum pays").
+_family(
+    replace(_TASKS["teacher-clean"], name="teacher-clean-b128", family="teacher-clean-b128",
+            batch_size=128, description="teacher-clean at batch 128 (every tier)"),
+    x10={**_clean_labels(_TEACHER_CONST_10X), "batch_size": 128, "num_steps": 300,
+         "declared_cost_s": 0.25},
+    x100={**_clean_labels(_TEACHER_CONST_100X), "batch_size": 128, "num_steps": 800,
+          "declared_cost_s": 1.0},
+)
+
 # --- ill-conditioned linear regression: preconditioning matters.
 _ILL_CONDITIONED_10X = {
     "data_args": _args(dim=256, num_train=8192, num_val=1024, condition=1e4),
