@@ -83,8 +83,7 @@ def walk_rows(archive: Archive, target: Target) -> list[dict]:
              if r["status"] == "ok" and verdict(r["key"], programs, target, verdicts).hit),
             None,
         )
-        first_near = next(
-            (r["told"] for r in told if r["status"] == "ok" and is_near(r["key"])), None)
+        first_near = next((r["told"] for r in told if near_by_id[r["id"]]), None)
         children = [r for r in told if near_by_id.get(r["parent"], False)]
         rows.append({
             "walk": walk.index, "from": walk.kind, "told": [walk.start, walk.end],
@@ -146,8 +145,8 @@ def walks_markdown(seeds: list[tuple[str, list[dict]]], near_title: str = "",
                              if r["from"] == "seed" and r["first_hit"] is not None)
         near = sum(r["from"] == "seed" and r["first_near_miss"] is not None for r in rows)
         pooled_near += near
-        children = sum(r.get("near_miss_children", 0) for r in rows)
-        duplicates = sum(r.get("near_miss_duplicates", 0) for r in rows)
+        children = sum(r["near_miss_children"] for r in rows)
+        duplicates = sum(r["near_miss_duplicates"] for r in rows)
         near_cell = f" {near} | {children} ({duplicates}) |" if near_title else ""
         tail = [r for r in rows if r["from"] == "best"]
         tail_text = ("yes" if tail[0]["first_hit"] is not None else "no") if tail else "-"
