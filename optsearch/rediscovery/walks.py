@@ -12,8 +12,9 @@ so a fit lineage can cross a restart, and a rate pooled over walks overstates
 what more walks buy.
 
 Per walk: which candidates it told, how many the cache answered, its best
-fitness, the told number of its first candidate that hits the target, and of
-its first near miss (`Target.near_miss`, e.g. Lion with b1 = b2), and how many
+fitness, the told number of its first candidate that hits the target and of
+that hit's oldest ancestor after the seed (before the walk's start: the lineage
+crossed a restart), and of its first near miss (`Target.near_miss`, e.g. Lion with b1 = b2), and how many
 children the near misses had and how many of those were duplicates: a walk that
 reaches the near miss and stops there says which step the method lacks, and
 its children say how often the method tried that step (for Lion, the split of
@@ -74,12 +75,13 @@ def walk_rows(archive: Archive, target: Target) -> list[dict]:
         return near[key]
 
     near_by_id = {r["id"]: r["status"] == "ok" and is_near(r["key"]) for r in archive.rows}
+    by_id = {r["id"]: r for r in archive.rows}
     rows = []
     for walk in walks_of(archive):
         told = archive.rows[walk.start - 1:walk.end]
         scored = [r["fitness"] for r in told if r["status"] == "ok"]
         first = next(
-            (r["told"] for r in told
+            (r for r in told
              if r["status"] == "ok" and verdict(r["key"], programs, target, verdicts).hit),
             None,
         )
@@ -88,12 +90,23 @@ def walk_rows(archive: Archive, target: Target) -> list[dict]:
         rows.append({
             "walk": walk.index, "from": walk.kind, "told": [walk.start, walk.end],
             "cache_hits": sum(r["cache_hit"] for r in told),
-            "best": max(scored) if scored else None, "first_hit": first,
+            "best": max(scored) if scored else None,
+            "first_hit": first["told"] if first else None,
+            "first_hit_lineage_from": lineage_start(first, by_id) if first else None,
             "first_near_miss": first_near,
             "near_miss_children": len(children),
             "near_miss_duplicates": sum(r["mutation"] == "duplicate" for r in children),
         })
     return rows
+
+
+def lineage_start(row: dict, by_id: dict[int, dict]) -> int:
+    """The told number of `row`'s oldest ancestor other than the seed (id 0),
+    or its own if the seed is its parent: how far back its lineage reaches."""
+    start = row
+    while start["parent"] is not None and start["parent"] in by_id and start["parent"] != 0:
+        start = by_id[start["parent"]]
+    return start["told"]
 
 
 def collect_walks(out: Path, target: str | None = None
@@ -134,15 +147,18 @@ def walks_markdown(seeds: list[tuple[str, list[dict]]], near_title: str = "",
     rate and the walks a run needs to succeed at `success`."""
     near_head = (f" walks that reached {near_title} | children of those programs"
                  " (duplicates) |" if near_title else "")
-    lines = ["| seed | walks from the seed | walks that hit (told of the first hit) |"
+    lines = ["| seed | walks from the seed | walks that hit (told of the first hit, of its"
+             " oldest ancestor after the seed) |"
              f"{near_head} tail from the best hit | mean cache hits per walk |",
              "|---|---|---|" + ("---|---|" if near_title else "") + "---|---|"]
-    pooled_hits = pooled_walks = pooled_near = 0
+    pooled_hits = pooled_walks = pooled_near = crossed = 0
     for name, rows in seeds:
         hits, walks = hit_rate(rows)
         pooled_hits, pooled_walks = pooled_hits + hits, pooled_walks + walks
-        hit_list = ", ".join(f"{r['walk']} ({r['first_hit']})" for r in rows
-                             if r["from"] == "seed" and r["first_hit"] is not None)
+        hits_from_seed = [r for r in rows if r["from"] == "seed" and r["first_hit"] is not None]
+        hit_list = ", ".join(f"{r['walk']} ({r['first_hit']}, {r['first_hit_lineage_from']})"
+                             for r in hits_from_seed)
+        crossed += sum(r["first_hit_lineage_from"] < r["told"][0] for r in hits_from_seed)
         near = sum(r["from"] == "seed" and r["first_near_miss"] is not None for r in rows)
         pooled_near += near
         children = sum(r["near_miss_children"] for r in rows)
@@ -162,6 +178,9 @@ def walks_markdown(seeds: list[tuple[str, list[dict]]], near_title: str = "",
     else:
         pooled += (f"; were the walks independent, a run would need {math.ceil(needed)} "
                    f"walks to hit with probability {success:.0%}.")
+    if pooled_hits:
+        pooled += (f" {crossed} of those {pooled_hits} first hits descend from a candidate"
+                   " told before their walk began (a lineage that crossed a restart).")
     if near_title:
         pooled += f" {pooled_near} of {pooled_walks} reached {near_title}."
     lines += ["", pooled]

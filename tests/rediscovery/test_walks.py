@@ -76,6 +76,28 @@ def test_a_walk_counts_the_children_of_its_near_misses_and_the_duplicates_among_
     assert "| 10 | 2 | 0: none | 1 | 4 (3) | - |" in shown.stdout, shown.stdout
 
 
+def test_a_hit_names_where_its_lineage_began_even_in_an_earlier_walk(tmp_path):
+    # Walks of 3: told 1-3, 4-6. The hit told 5 (id 4) is a child of id 3 (told
+    # 4), a child of id 2 (told 3, the first walk), a child of the seed.
+    store = RunStore(tmp_path / "run")
+    store.write_config({"name": "test", "seed": 10})
+    told_rows = [(0, ADAMW, None), (1, ADAMW, 0), (2, ONE_BETA, 0), (3, ONE_BETA, 2),
+                 (4, LION, 3), (5, ADAMW, 0)]
+    for told, (cid, program, parent) in enumerate(told_rows, start=1):
+        tell(store, told, cid, program, parent=parent)
+    store.close()
+    dest = tmp_path / "out" / "lion" / "search" / "seed-10"
+    write_archive(tmp_path / "run", dest, {"target": "lion", "arm": "search", "seed": 10})
+    (dest / CONFIG_FILE).write_text(yaml.safe_dump(
+        {**RESTARTS, "max_candidates": 6, "restarts": {"seed_every_candidates": 3}}))
+    rows = walk_rows(read_archive(dest), TARGETS["lion"])
+    assert [(r["first_hit"], r["first_hit_lineage_from"]) for r in rows] == [
+        (None, None), (5, 3)]
+    shown = optsearch("rediscover", "--report-only", str(tmp_path / "out"), "--walks")
+    assert "| 10 | 2 | 1: 1 (5, 3) |" in shown.stdout, shown.stdout
+    assert "1 of those 1 first hits descend from a candidate told before" in shown.stdout
+
+
 def test_the_walks_a_run_needs_follow_from_the_per_walk_rate():
     assert math.ceil(walks_needed(1, 84, 0.8)) == 135
     assert walks_needed(0, 84, 0.8) == math.inf
@@ -86,6 +108,7 @@ def test_the_walk_report_is_printed_from_the_archives(tmp_path):
     out, _ = archive_with(tmp_path)
     shown = optsearch("rediscover", "--report-only", str(out), "--walks")
     assert shown.returncode == 0, shown.stderr
-    assert "| 10 | 3 | 1: 1 (5) | 2 | 0 (0) | yes |" in shown.stdout
+    assert "| 10 | 3 | 1: 1 (5, 5) | 2 | 0 (0) | yes |" in shown.stdout
     assert "1 of 3 walks from the seed hit (33.3% a walk)" in shown.stdout
+    assert "0 of those 1 first hits descend from a candidate told before" in shown.stdout
     assert "2 of 3 reached Lion with b1 = b2." in shown.stdout
