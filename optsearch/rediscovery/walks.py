@@ -14,8 +14,9 @@ what more walks buy.
 Per walk: which candidates it told, how many the cache answered, its best
 fitness, the told number of its first candidate that hits the target and of
 that hit's oldest ancestor after the seed (before the walk's start: the lineage
-crossed a restart), and of its first near miss (`Target.near_miss`, e.g. Lion with b1 = b2), and how many
-children the near misses had and how many of those were duplicates: a walk that
+crossed a restart), and of its first near miss (`Target.near_miss`, e.g. Lion
+with b1 = b2), and how many children the near misses had and how many of those
+were duplicates: a walk that
 reaches the near miss and stops there says which step the method lacks, and
 its children say how often the method tried that step (for Lion, the split of
 one beta into two is a `duplicate` of the interp).
@@ -104,7 +105,7 @@ def lineage_start(row: dict, by_id: dict[int, dict]) -> int:
     """The told number of `row`'s oldest ancestor other than the seed (id 0),
     or its own if the seed is its parent: how far back its lineage reaches."""
     start = row
-    while start["parent"] is not None and start["parent"] in by_id and start["parent"] != 0:
+    while start["parent"] != 0 and start["parent"] in by_id:  # the seed's parent is None
         start = by_id[start["parent"]]
     return start["told"]
 

@@ -36,6 +36,20 @@ def archive_with(tmp_path, hits_at=(5, 9), near_at=(2, 4)):
     return tmp_path / "out", read_archive(dest)
 
 
+def archive_of_lineages(tmp_path, told_rows, config):
+    """The archive of a run that told `told_rows` ((id, program, parent,
+    mutation)) in order, under `config`."""
+    store = RunStore(tmp_path / "run")
+    store.write_config({"name": "test", "seed": 10})
+    for told, (cid, program, parent, mutation) in enumerate(told_rows, start=1):
+        tell(store, told, cid, program, parent=parent, mutation=mutation)
+    store.close()
+    dest = tmp_path / "out" / "lion" / "search" / "seed-10"
+    write_archive(tmp_path / "run", dest, {"target": "lion", "arm": "search", "seed": 10})
+    (dest / CONFIG_FILE).write_text(yaml.safe_dump(config))
+    return read_archive(dest)
+
+
 def test_a_run_is_cut_where_its_config_restarts_it(tmp_path):
     _, archive = archive_with(tmp_path)
     assert [(w.kind, w.start, w.end) for w in walks_of(archive)] == [
@@ -55,21 +69,14 @@ def test_a_walk_counts_the_children_of_its_near_misses_and_the_duplicates_among_
     # told 1 AdamW (id 0); told 2 the near miss (id 1); told 3-6 its children by
     # duplicate, insert, duplicate, and one child of AdamW; told 7-10 a second walk
     # whose one child of the near miss (id 1, asked before the restart) counts there.
-    store = RunStore(tmp_path / "run")
-    store.write_config({"name": "test", "seed": 10})
-    told_rows = [(0, ADAMW, None, None), (1, ONE_BETA, 0, "modify"),
-                 (2, ADAMW, 1, "duplicate"), (3, ADAMW, 1, "insert"),
-                 (4, ADAMW, 1, "duplicate"), (5, ADAMW, 0, "duplicate"),
-                 (6, ADAMW, 0, "insert"), (7, ADAMW, 1, "duplicate"),
-                 (8, ADAMW, 6, "insert"), (9, ADAMW, 8, "insert")]
-    for told, (cid, program, parent, mutation) in enumerate(told_rows, start=1):
-        tell(store, told, cid, program, parent=parent, mutation=mutation)
-    store.close()
-    dest = tmp_path / "out" / "lion" / "search" / "seed-10"
-    write_archive(tmp_path / "run", dest, {"target": "lion", "arm": "search", "seed": 10})
-    (dest / CONFIG_FILE).write_text(yaml.safe_dump(
-        {**RESTARTS, "restarts": {"seed_every_candidates": 6}}))
-    rows = walk_rows(read_archive(dest), TARGETS["lion"])
+    archive = archive_of_lineages(tmp_path, [
+        (0, ADAMW, None, None), (1, ONE_BETA, 0, "modify"),
+        (2, ADAMW, 1, "duplicate"), (3, ADAMW, 1, "insert"),
+        (4, ADAMW, 1, "duplicate"), (5, ADAMW, 0, "duplicate"),
+        (6, ADAMW, 0, "insert"), (7, ADAMW, 1, "duplicate"),
+        (8, ADAMW, 6, "insert"), (9, ADAMW, 8, "insert")],
+        {**RESTARTS, "restarts": {"seed_every_candidates": 6}})
+    rows = walk_rows(archive, TARGETS["lion"])
     assert [(r["near_miss_children"], r["near_miss_duplicates"]) for r in rows] == [
         (3, 2), (1, 1)]
     shown = optsearch("rediscover", "--report-only", str(tmp_path / "out"), "--walks")
@@ -79,18 +86,11 @@ def test_a_walk_counts_the_children_of_its_near_misses_and_the_duplicates_among_
 def test_a_hit_names_where_its_lineage_began_even_in_an_earlier_walk(tmp_path):
     # Walks of 3: told 1-3, 4-6. The hit told 5 (id 4) is a child of id 3 (told
     # 4), a child of id 2 (told 3, the first walk), a child of the seed.
-    store = RunStore(tmp_path / "run")
-    store.write_config({"name": "test", "seed": 10})
-    told_rows = [(0, ADAMW, None), (1, ADAMW, 0), (2, ONE_BETA, 0), (3, ONE_BETA, 2),
-                 (4, LION, 3), (5, ADAMW, 0)]
-    for told, (cid, program, parent) in enumerate(told_rows, start=1):
-        tell(store, told, cid, program, parent=parent)
-    store.close()
-    dest = tmp_path / "out" / "lion" / "search" / "seed-10"
-    write_archive(tmp_path / "run", dest, {"target": "lion", "arm": "search", "seed": 10})
-    (dest / CONFIG_FILE).write_text(yaml.safe_dump(
-        {**RESTARTS, "max_candidates": 6, "restarts": {"seed_every_candidates": 3}}))
-    rows = walk_rows(read_archive(dest), TARGETS["lion"])
+    archive = archive_of_lineages(tmp_path, [
+        (0, ADAMW, None, None), (1, ADAMW, 0, "insert"), (2, ONE_BETA, 0, "insert"),
+        (3, ONE_BETA, 2, "insert"), (4, LION, 3, "insert"), (5, ADAMW, 0, "insert")],
+        {**RESTARTS, "max_candidates": 6, "restarts": {"seed_every_candidates": 3}})
+    rows = walk_rows(archive, TARGETS["lion"])
     assert [(r["first_hit"], r["first_hit_lineage_from"]) for r in rows] == [
         (None, None), (5, 3)]
     shown = optsearch("rediscover", "--report-only", str(tmp_path / "out"), "--walks")
