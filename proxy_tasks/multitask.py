@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from dsl.analysis import liveness
+from dsl.constants import with_constants
 from dsl.program import Program
 from proxy_tasks.fitness import WORST_FITNESS, Evaluation, TaskScorer
 from proxy_tasks.tuning import ConstantTuning, constant_variants
@@ -115,8 +116,12 @@ class MultiTaskScorer:
         total = 0.0
         picked = None  # the constants row every task after the first scores
         for name, scorer in self.scorers.items():
-            rows = variants if picked is None else picked[None]
-            result, by_variant = scorer.score_variants(program, rows, seed)
+            if picked is None and variants is not None:
+                result, picked, tuned = self._tune_on_first(scorer, program, variants, seed)
+                metrics.update(tuned)
+            else:
+                rows = variants if picked is None else picked[None]
+                result, _ = scorer.score_variants(program, rows, seed)
             if not result.ok:
                 return Evaluation(
                     result.status,
@@ -125,12 +130,6 @@ class MultiTaskScorer:
                     time.perf_counter() - start,
                     f"{name}: {result.message}",
                 )
-            if picked is None and variants is not None:
-                best = int(result.metrics.pop("variant", 0))
-                picked = variants[best]
-                gain = by_variant[best] - by_variant[0]
-                metrics["tuning_gain"] = float(gain) if np.isfinite(gain) else 0.0
-                metrics["tuned_variant"] = float(best)
             metrics[name] = result.fitness
             metrics.update({f"{name}/{k}": v for k, v in result.metrics.items()})
             total += self.task_weights[name] * result.fitness
@@ -141,6 +140,47 @@ class MultiTaskScorer:
         return Evaluation(
             "ok", fitness, metrics, time.perf_counter() - start, constants=constants
         )
+
+    def _tune_on_first(self, scorer, program: Program, variants, seed: int):
+        """Score `variants` on the tuning task, then (with `tuning.rounds` > 1)
+        the neighbourhood of each pick in turn, until a round keeps its centre.
+
+        A structure is judged at constants near its best, not by how far its
+        inherited ones are from them: a child that changes what a constant means
+        (a beta that now weighs the step, not the state) would otherwise be
+        scored, and selected against, at its parent's value.
+
+        Returns (the pick's result, the picked row, tuning metrics); the row is
+        in `variants`' slot order, which every round shares (moving a constant
+        never adds or drops a slot).
+        """
+        result, by_variant = scorer.score_variants(program, variants, seed)
+        if not result.ok:
+            return result, None, {}
+        best = int(result.metrics.pop("variant", 0))
+        picked, first, own = variants[best], best, by_variant[0]
+        rounds = 1
+        while best > 0 and rounds < self.tuning.rounds:
+            centre = with_constants(program, picked)
+            rows = constant_variants(centre, self.tuning, seed)
+            if rows is None:
+                break
+            again, _ = scorer.score_variants(centre, rows, seed)
+            rounds += 1
+            if not again.ok:
+                break
+            best = int(again.metrics.pop("variant", 0))
+            if best > 0:
+                result, picked = again, rows[best]
+        gain = result.fitness - own
+        tuned = {
+            "tuning_gain": float(gain) if np.isfinite(gain) else 0.0,
+            # > 0 when the constants moved (the first round's pick, as before
+            # rounds existed, so one-round metrics read as they always did).
+            "tuned_variant": float(first),
+            "tuning_rounds": float(rounds),
+        }
+        return result, picked, tuned
 
     def _score_tuned_on_all(self, program: Program, variants, seed: int) -> Evaluation:
         """Every variant on every task; the best weighted fitness is picked."""

@@ -55,6 +55,9 @@ class ConstantTuning:
             coordinate sweep on an absolute grid, on whenever kind is "grid").
         max_variants: most rows a grid scores, own constants included; a
             program with more grid rows scores a fixed-seed sample of them.
+        rounds: tuning calls at most, each centred on the previous call's
+            pick (coordinate descent); it stops early once the pick is the
+            centre itself. 1 is one call, the inherited constants' neighbourhood.
     """
 
     num_draws: int = 0
@@ -62,6 +65,7 @@ class ConstantTuning:
     on: str = "first"
     kind: str = "draws"
     max_variants: int = 24
+    rounds: int = 1
 
     def __post_init__(self):
         if self.num_draws < 0 or not self.scale > 0:
@@ -72,6 +76,10 @@ class ConstantTuning:
             raise ValueError(f"tuning kind must be 'draws' or 'grid', got {self.kind!r}")
         if self.max_variants < 2:
             raise ValueError(f"max_variants must be >= 2, got {self.max_variants}")
+        if self.rounds < 1:
+            raise ValueError(f"rounds must be >= 1, got {self.rounds}")
+        if self.rounds > 1 and self.on == "all":
+            raise ValueError("several tuning rounds need tuning on 'first', not 'all'")
 
     @property
     def enabled(self) -> bool:

@@ -128,6 +128,10 @@ class TasksConfig:
     # 0.5 ... 0.999, others 1e-3 ... 10), reaching values no perturbation of the
     # inherited constant does (a sign method's decay from AdamW's 0.01).
     constant_tuning: Literal["draws", "grid"] = "draws"
+    # Tuning calls per new structure at most, each centred on the last call's
+    # pick (coordinate descent on the first proxy task; stops once a call keeps
+    # its centre). 1 moves at most one grid constant per birth.
+    constant_rounds: int = field(default=1, metadata=_range(1, 8))
     # Fitness charged per optimizer state slot a program carries across steps
     # beyond the first: memory as a cost (AdamW keeps two slots, Lion one). The
     # search's objective only; meta-validation and the funnel score performance.
@@ -317,6 +321,11 @@ def _check_search(config: SearchConfig, source: str) -> None:
         raise ConfigError(
             f"{source}: `restarts.best_for_last_candidates` is {last}; it must be "
             f"below `max_candidates` ({config.max_candidates})"
+        )
+    if config.tasks.constant_rounds > 1 and config.tasks.constant_tuning_on == "all":
+        raise ConfigError(
+            f"{source}: `tasks.constant_rounds` is {config.tasks.constant_rounds}; "
+            "several tuning rounds need `tasks.constant_tuning_on: first`"
         )
     if not any(getattr(config.mutation, name, 0.0) > 0 for name in MUTATIONS):
         raise ConfigError(

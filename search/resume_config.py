@@ -45,6 +45,7 @@ FITNESS_KEYS = (
     "tasks.constant_scale",
     "tasks.constant_tuning_on",
     "tasks.constant_tuning",
+    "tasks.constant_rounds",
     "tasks.state_slot_cost",
     "cache_key",
 )

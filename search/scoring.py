@@ -32,6 +32,7 @@ class ScorerSpec:
     constant_scale: float = 1.0
     constant_tuning_on: str = "first"
     constant_tuning: str = "draws"
+    constant_rounds: int = 1
     # Fitness charged per optimizer state slot beyond the first (memory).
     state_slot_cost: float = 0.0
 
@@ -47,6 +48,7 @@ class ScorerSpec:
             constant_scale=config.tasks.constant_scale,
             constant_tuning_on=config.tasks.constant_tuning_on,
             constant_tuning=config.tasks.constant_tuning,
+            constant_rounds=config.tasks.constant_rounds,
             state_slot_cost=config.tasks.state_slot_cost,
         )
 
@@ -60,7 +62,7 @@ def build_scorer(spec: ScorerSpec):
         dict(spec.task_weights),
         tuning=ConstantTuning(
             spec.constant_draws, spec.constant_scale, spec.constant_tuning_on,
-            kind=spec.constant_tuning,
+            kind=spec.constant_tuning, rounds=spec.constant_rounds,
         ),
         slot_cost=spec.state_slot_cost,
         max_length=spec.executor_length,

@@ -135,3 +135,52 @@ def test_grid_tuning_keeps_the_best_row_and_its_child_scores_the_same():
 def test_unknown_tuning_kind_is_refused():
     with pytest.raises(ValueError, match="kind"):
         ConstantTuning(kind="bayes")
+
+
+def _far_lion():
+    """Lion with two constants a decade or more from where this task wants them."""
+
+    lion = load_builtin("lion")
+    values = [s.value for s in constant_slots(lion)]
+    # lr scale (the magnitude slot that multiplies lr) a hundred times too small
+    off = [v * 0.01 if not s.mixing and abs(v) < 0.01 else v
+           for s, v in zip(constant_slots(lion), values)]
+    return with_constants(lion, off)
+
+
+def test_rounds_descend_from_each_pick_and_never_score_worse_than_one_round():
+    program = _far_lion()
+    one = MultiTaskScorer({TASK: 1.0}, ConstantTuning(kind="grid"), max_length=16, num_seeds=2)
+    three = MultiTaskScorer(
+        {TASK: 1.0}, ConstantTuning(kind="grid", rounds=3), max_length=16, num_seeds=2
+    )
+    a, b = one.score(program), three.score(program)
+    assert a.ok and b.ok
+    assert a.metrics["tuning_rounds"] == 1.0
+    assert b.metrics["tuned_variant"] == a.metrics["tuned_variant"], "round 1 is the same call"
+    assert b.metrics["tuning_rounds"] >= 2.0, "round 1 moved a constant, so round 2 ran"
+    assert b.fitness >= a.fitness - 1e-6
+    assert b.metrics["tuning_gain"] >= a.metrics["tuning_gain"] - 1e-6
+    # The constants written back are the last pick: the child alone scores the same.
+    child = with_constants(program, b.constants)
+    again = MultiTaskScorer({TASK: 1.0}, max_length=16, num_seeds=2).score(child)
+    assert again.fitness == pytest.approx(b.fitness, abs=1e-5)
+
+
+def test_rounds_stop_once_a_round_keeps_its_centre():
+    eight = MultiTaskScorer(
+        {TASK: 1.0}, ConstantTuning(kind="grid", rounds=8), max_length=16, num_seeds=2
+    )
+    first = eight.score(_far_lion())
+    assert 2.0 <= first.metrics["tuning_rounds"] < 8.0, "descends, then settles early"
+    # From where it settled, the first round keeps the centre: one call, no constants.
+    again = eight.score(with_constants(_far_lion(), first.constants))
+    assert again.metrics["tuning_rounds"] == 1.0 and again.constants is None
+    assert again.fitness == pytest.approx(first.fitness, abs=1e-5)
+
+
+def test_several_rounds_need_tuning_on_the_first_task():
+    with pytest.raises(ValueError, match="rounds"):
+        ConstantTuning(kind="grid", rounds=2, on="all")
+    with pytest.raises(ValueError, match="rounds"):
+        ConstantTuning(rounds=0)

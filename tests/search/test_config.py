@@ -45,6 +45,9 @@ def test_nested_keys_and_overrides(tmp_path):
         ("evaluator:\n  kind: slurm\n", [], "valid choices: 'serial', 'ray'"),
         ("max_candidates: 100\nrestarts:\n  best_for_last_candidates: 100\n", [],
          "`restarts.best_for_last_candidates` is 100; it must be below `max_candidates` (100)"),
+        ("tasks:\n  constant_rounds: 3\n  constant_tuning_on: all\n", [],
+         "`tasks.constant_rounds` is 3; several tuning rounds need `tasks.constant_tuning_on: first`"),
+        ("tasks:\n  constant_rounds: 0\n", [], "`tasks.constant_rounds` is 0; it must be in [1, 8]"),
     ],
 )
 def test_bad_configs_fail_with_one_line_naming_file_and_key(tmp_path, text, overrides, fragment):

@@ -47,6 +47,7 @@ CHANGED = {
     "tasks.constant_scale": 0.5,
     "tasks.constant_tuning_on": "all",
     "tasks.constant_tuning": "grid",
+    "tasks.constant_rounds": 2,
     "tasks.state_slot_cost": 0.1,
     "cache_key": "hash",
     "seed_program": "lion",
