@@ -119,8 +119,8 @@ class MultiTaskScorer:
             if picked is None and variants is not None:
                 result, picked, tuned = self._tune_on_first(scorer, program, variants, seed)
                 metrics.update(tuned)
-            else:
-                rows = variants if picked is None else picked[None]
+            else:  # untuned (no variants), or a later task scoring the pick
+                rows = None if picked is None else picked[None]
                 result, _ = scorer.score_variants(program, rows, seed)
             if not result.ok:
                 return Evaluation(
