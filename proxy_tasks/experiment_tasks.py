@@ -24,6 +24,8 @@ from proxy_tasks.registry import (
     _TEACHER_CONST_100X,
     _TEACHER_CONST_10X,
     _args,
+    _clean_label_args,
+    _clean_labels,
     _constant_lr_teacher_family,
     _family,
     get_task,
@@ -137,4 +139,23 @@ for _name, _steps, _scale, _cost in (
         experiment=True,
         batch_size=2048,
         grad_scale=_scale,
+    )
+
+# --- `teacher-clean-b128` as the gradient-scale pair: the clean pair's proxy
+# at batch 128 instead of 512. At batch 128 momentum pays (Lion leads every
+# rival at the b128 meta-validation tiers), so the question priced is whether
+# a proxy at that batch ranks Lion above the one-slot, momentum-free rules and
+# the normalized-momentum rival that tie or lead it on the batch-512 pair
+# (docs/rediscovery/lion-clean/objective.md, "The clean pair at batch 128").
+for _suffix, _scale, _offset in _GRADIENT_SCALE_PAIR:
+    _constant_lr_teacher_family(
+        f"teacher-clean-b128-{_suffix}", 100, 0.08,
+        f"teacher-clean at batch 128 (every tier), gradient x {_scale:g}",
+        x10=({**_clean_labels(_TEACHER_CONST_10X), "batch_size": 128}, 0.25),
+        x100=({**_clean_labels(_TEACHER_CONST_100X), "batch_size": 128}, 1.0),
+        experiment=True,
+        data_args=_clean_label_args(get_task("teacher-noisy").data_args),
+        batch_size=128,
+        grad_scale=_scale,
+        seed_offset=_offset,
     )
