@@ -159,3 +159,22 @@ for _suffix, _scale, _offset in _GRADIENT_SCALE_PAIR:
         grad_scale=_scale,
         seed_offset=_offset,
     )
+
+# --- the same pair with a second hidden layer (32-64-64-8): the deep clean
+# pair. Depth sinks every one-slot and momentum-free rule priced, and AdamW
+# uncharged, beyond the spreads; only the normalized-momentum rival stays
+# within them (docs/rediscovery/lion-clean/objective.md, "A second hidden
+# layer").
+for _suffix, _scale, _offset in _GRADIENT_SCALE_PAIR:
+    _constant_lr_teacher_family(
+        f"teacher-clean-b128-deep-{_suffix}", 100, 0.16,
+        f"teacher-clean-b128 with two hidden layers, gradient x {_scale:g}",
+        x10=({**_clean_labels(_TEACHER_CONST_10X), "batch_size": 128}, 0.25),
+        x100=({**_clean_labels(_TEACHER_CONST_100X), "batch_size": 128}, 1.0),
+        experiment=True,
+        data_args=_clean_label_args(get_task("teacher-noisy").data_args),
+        model_args=_args(sizes=(32, 64, 64, 8)),
+        batch_size=128,
+        grad_scale=_scale,
+        seed_offset=_offset,
+    )
