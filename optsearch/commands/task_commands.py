@@ -59,7 +59,9 @@ def register(subparsers) -> None:
     p.add_argument(
         "--programs",
         help="comma-separated programs: built-in names, files or RUN_DIR:ID, each "
-        "optionally as LABEL=PROGRAM (default: the five shipped baselines)",
+        "optionally as LABEL=PROGRAM, or @FILE for a program list (one item a line; "
+        "e.g. @configs/rediscover/lion-clean.programs) (default: the five shipped "
+        "baselines)",
     )
     p.add_argument(
         "--out",
@@ -336,11 +338,15 @@ def price_objective(args: argparse.Namespace) -> int:
 
 
 def _labelled_programs(text: str) -> dict:
-    """`LABEL=PROGRAM` or `PROGRAM` items, comma-separated, as label -> Program."""
+    """`LABEL=PROGRAM` or `PROGRAM` items, comma-separated, as label -> Program;
+    an `@FILE` item stands for the items of a program list (`_listed_items`)."""
     from optsearch.targets import load
 
     programs = {}
+    items = []
     for item in (i.strip() for i in text.split(",")):
+        items.extend(_listed_items(item[1:]) if item.startswith("@") else [item])
+    for item in items:
         if not item:
             continue
         label, sep, spec = (part.strip() for part in item.partition("="))
@@ -354,3 +360,33 @@ def _labelled_programs(text: str) -> dict:
     if not programs:
         raise UserError("--programs: no program given")
     return programs
+
+
+def _listed_items(path_text: str) -> list[str]:
+    """The items of a program list file: one `LABEL=PROGRAM` or `PROGRAM` per
+    line, `#` starting a comment. A relative program path is read from the
+    list's own folder, so a committed list prices the same from any directory;
+    anything else (a built-in name, `RUN_DIR:ID`) is passed on as written.
+
+    Raises:
+        UserError: the file cannot be read.
+    """
+    path = Path(path_text)
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"--programs: cannot read the program list {path}: "
+                        f"{getattr(exc, 'strerror', None) or exc}") from None
+    items = []
+    for line in lines:
+        item = line.partition("#")[0].strip()
+        if not item:
+            continue
+        label, sep, spec = (part.strip() for part in item.partition("="))
+        if not sep:
+            label = spec = item
+        beside = path.parent / spec
+        if spec and not Path(spec).is_absolute() and beside.is_file():
+            spec = str(beside)
+        items.append(f"{label}={spec}" if label else item)
+    return items
