@@ -10,6 +10,7 @@ time with one line naming the file and the dotted key.
     funnel:
       top_k: 10                 # programs by search fitness entering the first stage
       metaval_top_k: 2          # and the programs meta-validation scored highest (default 0)
+      distinct_tuned: true      # count entrants by tuned program, not cache key (default false)
       baseline: adamw           # default: the run's seed program
       stages:
         - name: metaval-10x
@@ -99,6 +100,10 @@ class FunnelConfig:
     # programs are its most overfit ones, and the best transferring program is an
     # earlier best.
     metaval_top_k: int = field(default=0, metadata=_range(0))
+    # Count the search's entrants by the behaviour of the kept (tuned) program,
+    # not by cache key: children tuned to one program are one entrant. Off by
+    # default, so the frozen configs' archived funnels rerun as recorded.
+    distinct_tuned: bool = False
     # None: the run's seed program (the paper's baseline is the AdamW seed).
     baseline: str | None = None
     stages: tuple[StageConfig, ...] = ()

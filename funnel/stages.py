@@ -166,7 +166,7 @@ def run_funnel(
         seed_program: the baseline when `funnel.baseline` is not set.
         log: called with one line per stage.
     """
-    programs = {t.id: t.text for t in top_programs(store, funnel.top_k)}
+    programs = search_entrants(store, funnel.top_k, funnel.distinct_tuned)
     programs.update(metaval_best(store, funnel.metaval_top_k, exclude=programs))
     baseline = load_program(funnel.baseline or seed_program, executor_length)
     entrants = tuple(programs)
@@ -216,6 +216,44 @@ def run_funnel(
     if stages and len(stages) == len(funnel.stages) and stages[-1].promoted:
         winner = stages[-1].promoted[0]
     return FunnelOutcome(tuple(stages), winner, programs)
+
+
+def search_entrants(store: RunStore, count: int, distinct_tuned: bool = False) -> dict[int, str]:
+    """id -> kept text of the search's `count` fittest programs, best first.
+
+    By default one per cache key (`top_programs`). With `distinct_tuned`, one per
+    behaviour of the kept program: tuning at birth writes its pick into the
+    program, so children whose written constants differed (distinct keys) can
+    be tuned to one program, and ten rows by key have held five programs,
+    pushing a fitter-than-most rival out of the funnel (the lion-clean notes).
+    """
+    if not distinct_tuned:
+        return {t.id: t.text for t in top_programs(store, count)}
+    chosen: dict[int, str] = {}
+    seen: set[str] = set()
+    looked, asked = 0, count
+    while len(chosen) < count:
+        # Each pass asks for more rows from the top and reads only the new ones.
+        rows = top_programs(store, asked)
+        for top in rows[looked:]:
+            behaviour = _behaviour(top.text)
+            if behaviour not in seen and len(chosen) < count:
+                seen.add(behaviour)
+                chosen[top.id] = top.text
+        if len(rows) < asked:  # every program looked at
+            break
+        looked, asked = len(rows), asked * 4
+    return chosen
+
+
+def _behaviour(text: str) -> str:
+    """The fingerprint of a kept program (its text if today's checker rejects it)."""
+    from dsl.fingerprint import fingerprint
+
+    try:
+        return fingerprint(parse(text))
+    except Exception:  # noqa: BLE001 -- an old row the checker now rejects: by text
+        return text
 
 
 def metaval_best(store: RunStore, count: int, exclude=()) -> dict[int, str]:

@@ -7,7 +7,7 @@ import math
 
 from dsl.library import load_builtin
 from funnel.config import funnel_config
-from funnel.stages import BASELINE_ID, metaval_best, run_funnel
+from funnel.stages import BASELINE_ID, metaval_best, run_funnel, search_entrants
 from search.records import Candidate, Result
 from search.store import RunStore
 
@@ -46,12 +46,14 @@ def make_store(tmp_path, metaval):
     return store
 
 
+FUNNEL_SECTION = {
+    "top_k": 2,
+    "stages": [{"name": "big", "tasks": {"teacher-noisy-10x": 1.0}, "promote": 1}],
+}
+
+
 def funnel(metaval_top_k):
-    return funnel_config({
-        "top_k": 2,
-        "metaval_top_k": metaval_top_k,
-        "stages": [{"name": "big", "tasks": {"teacher-noisy-10x": 1.0}, "promote": 1}],
-    })
+    return funnel_config({**FUNNEL_SECTION, "metaval_top_k": metaval_top_k})
 
 
 METAVAL = [(100, 3, 0.7), (200, 2, 0.5), (300, 1, None), (400, 4, 0.6), (500, 3, 0.7)]
@@ -84,3 +86,20 @@ def test_metaval_entrants_let_a_transferring_program_win(tmp_path):
     outcome = run_funnel(store, funnel(2), evaluator, 16, "adamw", log=lambda _: None)
     assert evaluator.seen == [4]
     assert outcome.winner == 3 and not math.isnan(outcome.stages[0].fitness[4])
+
+
+def test_children_tuned_to_one_program_enter_once_when_asked(tmp_path):
+    # Candidate 5 is stored under its own cache key but keeps the same program
+    # as candidate 1 (tuning at birth wrote the same constants into both).
+    store = make_store(tmp_path, [])
+    program = load_builtin("lion")
+    twin = Candidate(5, 1, "modify", program, "h5", "f5", "f5", len(program), len(program))
+    store.record_told(twin, Result("ok", 0.85, {}, 0.0), 5, 5)
+    assert list(search_entrants(store, 3)) == [1, 5, 2]
+    assert list(search_entrants(store, 3, distinct_tuned=True)) == [1, 2, 3]
+    # Asking for more than there are returns every distinct program once.
+    assert list(search_entrants(store, 10, distinct_tuned=True)) == [1, 2, 3, 4]
+    section = {**FUNNEL_SECTION, "top_k": 3, "distinct_tuned": True}
+    outcome = run_funnel(store, funnel_config(section), TableEvaluator(), 16, "adamw",
+                         log=lambda _: None)
+    assert outcome.stages[0].entrants == (1, 2, 3)
