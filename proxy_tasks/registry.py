@@ -440,12 +440,17 @@ for _suffix, _scale, _offset in (("", 1.0, 0), *_GRADIENT_SCALE_PAIR):
 # the same programs rank Lion first at 10x and at 100x, beyond the summed
 # spreads, and AdamW uncharged is far behind
 # (docs/rediscovery/lion-clean/objective.md, "Where momentum pays").
+# The family's fields at every tier, shared with its experiment variants
+# (`proxy_tasks.experiment_tasks`).
+_CLEAN_B128 = {
+    "x10": ({**_clean_labels(_TEACHER_CONST_10X), "batch_size": 128}, 0.25),
+    "x100": ({**_clean_labels(_TEACHER_CONST_100X), "batch_size": 128}, 1.0),
+    "data_args": _clean_label_args(_TASKS["teacher-noisy"].data_args),
+    "batch_size": 128,
+}
 _constant_lr_teacher_family(
     "teacher-clean-b128", 100, 0.08, "teacher-clean at batch 128 (every tier)",
-    x10=({**_clean_labels(_TEACHER_CONST_10X), "batch_size": 128}, 0.25),
-    x100=({**_clean_labels(_TEACHER_CONST_100X), "batch_size": 128}, 1.0),
-    data_args=_clean_label_args(_TASKS["teacher-noisy"].data_args),
-    batch_size=128,
+    **_CLEAN_B128,
 )
 
 # --- ill-conditioned linear regression: preconditioning matters.

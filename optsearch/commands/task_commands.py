@@ -349,9 +349,7 @@ def _labelled_programs(text: str) -> dict:
     for item in items:
         if not item:
             continue
-        label, sep, spec = (part.strip() for part in item.partition("="))
-        if not sep:
-            label = spec = item
+        label, spec = _label_and_spec(item)
         if not label or not spec:
             raise UserError(f"--programs: {item!r} is not LABEL=PROGRAM")
         if label in programs:
@@ -382,11 +380,15 @@ def _listed_items(path_text: str) -> list[str]:
         item = line.partition("#")[0].strip()
         if not item:
             continue
-        label, sep, spec = (part.strip() for part in item.partition("="))
-        if not sep:
-            label = spec = item
+        label, spec = _label_and_spec(item)
         beside = path.parent / spec
         if spec and not Path(spec).is_absolute() and beside.is_file():
             spec = str(beside)
         items.append(f"{label}={spec}" if label else item)
     return items
+
+
+def _label_and_spec(item: str) -> tuple[str, str]:
+    """`LABEL=PROGRAM` as (label, program); a bare `PROGRAM` labels itself."""
+    label, sep, spec = (part.strip() for part in item.partition("="))
+    return (label, spec) if sep else (item, item)
